@@ -1,0 +1,28 @@
+//! Failed password attempts per principal per day, and the resulting lock.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `lockout_counters`.
+///
+/// - Foreign key `account_id` -> `accounts.id` (ON DELETE CASCADE).
+/// - Unique (principal_key, day).
+/// - Index (account_id).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "lockout_counters")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub account_id: i64,
+    /// `account:<id>` or `sub_user:<id>`.
+    pub principal_key: String,
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub failures: i32,
+    pub first_failure_at: DateTimeUtc,
+    pub locked_until: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

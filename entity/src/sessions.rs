@@ -1,0 +1,31 @@
+//! Console sessions of an account or one of its sub-users (token stored hashed).
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `sessions`.
+///
+/// - Foreign key `account_id` -> `accounts.id` (ON DELETE CASCADE).
+/// - Foreign key `sub_user_id` -> `sub_users.id` (ON DELETE CASCADE).
+/// - Unique (token_hash).
+/// - Index (account_id).
+/// - Index (sub_user_id).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sessions")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub token_hash: String,
+    pub account_id: i64,
+    pub sub_user_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub revoked_at: Option<DateTimeUtc>,
+    pub client_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

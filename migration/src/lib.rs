@@ -1,0 +1,26 @@
+//! Database migrations for SQLite and PostgreSQL.
+//!
+//! One migration set serves both backends: tables are built with sea-query, and foreign keys
+//! are declared inside `CREATE TABLE` (SQLite cannot add constraints to an existing table).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts_and_sign_in;
+mod m20261123_000002_verification;
+mod m20261123_000003_members_projects;
+mod m20261123_000004_mfa_and_cancellation;
+
+/// Applies every migration in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_accounts_and_sign_in::Migration),
+            Box::new(m20261123_000002_verification::Migration),
+            Box::new(m20261123_000003_members_projects::Migration),
+            Box::new(m20261123_000004_mfa_and_cancellation::Migration),
+        ]
+    }
+}

@@ -1,0 +1,706 @@
+//! Accounts, sub-users, sign-in methods, sessions, login and audit history; shared tables.
+//!
+//! `sub_users` lives here because sessions and login events reference it. The shared tables are
+//! verification codes, the outbox, rate limits, quota locks, server settings and job claims.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    /// DDL is transactional on both SQLite and PostgreSQL: apply all or nothing.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Accounts::Table)
+                    .col(big_pk_auto(Accounts::Id))
+                    .col(string(Accounts::AccountNumber))
+                    .col(string(Accounts::AppId))
+                    .col(string(Accounts::Site))
+                    .col(string_null(Accounts::Nickname))
+                    .col(string(Accounts::Lifecycle))
+                    .col(string(Accounts::FreezeReasons).default(""))
+                    .col(string(Accounts::RegistrationMethod))
+                    .col(timestamp_with_time_zone(Accounts::RegisteredAt))
+                    .col(string_null(Accounts::SecurePhone))
+                    .col(string_null(Accounts::SecurityEmail))
+                    .col(string_null(Accounts::ContactPhone))
+                    .col(string_null(Accounts::ContactEmail))
+                    .col(string_null(Accounts::PasswordHash))
+                    .col(boolean(Accounts::LoginProtection).default(false))
+                    .col(boolean(Accounts::OperationProtection).default(false))
+                    .col(timestamp_with_time_zone_null(Accounts::CancelledAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_accounts_account_number")
+                    .table(Accounts::Table)
+                    .col(Accounts::AccountNumber)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_accounts_app_id")
+                    .table(Accounts::Table)
+                    .col(Accounts::AppId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_accounts_site_secure_phone")
+                    .table(Accounts::Table)
+                    .col(Accounts::Site)
+                    .col(Accounts::SecurePhone)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(SubUsers::Table)
+                    .col(big_pk_auto(SubUsers::Id))
+                    .col(big_integer(SubUsers::AccountId))
+                    .col(string(SubUsers::Kind))
+                    .col(string(SubUsers::Name))
+                    .col(string(SubUsers::NameKey))
+                    .col(string_null(SubUsers::Remark))
+                    .col(string_null(SubUsers::Email))
+                    .col(string_null(SubUsers::Phone))
+                    .col(string_null(SubUsers::PasswordHash))
+                    .col(boolean(SubUsers::ConsoleLogin).default(false))
+                    .col(big_integer_null(SubUsers::CollaboratorAccountId))
+                    .col(boolean(SubUsers::LoginProtection).default(false))
+                    .col(boolean(SubUsers::OperationProtection).default(false))
+                    .col(timestamp_with_time_zone(SubUsers::CreatedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_sub_users_account_id")
+                            .from(SubUsers::Table, SubUsers::AccountId)
+                            .to(Accounts::Table, Accounts::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_sub_users_collaborator_account_id")
+                            .from(SubUsers::Table, SubUsers::CollaboratorAccountId)
+                            .to(Accounts::Table, Accounts::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_sub_users_account_id_name_key")
+                    .table(SubUsers::Table)
+                    .col(SubUsers::AccountId)
+                    .col(SubUsers::NameKey)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_sub_users_collaborator_account_id")
+                    .table(SubUsers::Table)
+                    .col(SubUsers::CollaboratorAccountId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_sub_users_account_id_kind_id")
+                    .table(SubUsers::Table)
+                    .col(SubUsers::AccountId)
+                    .col(SubUsers::Kind)
+                    .col(SubUsers::Id)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LoginMethods::Table)
+                    .col(big_pk_auto(LoginMethods::Id))
+                    .col(big_integer(LoginMethods::AccountId))
+                    .col(string(LoginMethods::Site))
+                    .col(string(LoginMethods::Kind))
+                    .col(string(LoginMethods::Identifier))
+                    .col(string_null(LoginMethods::UniqueIdentifier))
+                    .col(boolean(LoginMethods::IsRegistrationMethod).default(false))
+                    .col(timestamp_with_time_zone(LoginMethods::BoundAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_login_methods_account_id")
+                            .from(LoginMethods::Table, LoginMethods::AccountId)
+                            .to(Accounts::Table, Accounts::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_login_methods_account_id_kind")
+                    .table(LoginMethods::Table)
+                    .col(LoginMethods::AccountId)
+                    .col(LoginMethods::Kind)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_login_methods_site_kind_unique_identifier")
+                    .table(LoginMethods::Table)
+                    .col(LoginMethods::Site)
+                    .col(LoginMethods::Kind)
+                    .col(LoginMethods::UniqueIdentifier)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_login_methods_site_kind_identifier")
+                    .table(LoginMethods::Table)
+                    .col(LoginMethods::Site)
+                    .col(LoginMethods::Kind)
+                    .col(LoginMethods::Identifier)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Sessions::Table)
+                    .col(big_pk_auto(Sessions::Id))
+                    .col(string(Sessions::TokenHash))
+                    .col(big_integer(Sessions::AccountId))
+                    .col(big_integer_null(Sessions::SubUserId))
+                    .col(timestamp_with_time_zone(Sessions::CreatedAt))
+                    .col(timestamp_with_time_zone(Sessions::ExpiresAt))
+                    .col(timestamp_with_time_zone_null(Sessions::RevokedAt))
+                    .col(string_null(Sessions::ClientAddress))
+                    .col(string_null(Sessions::UserAgent))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_sessions_account_id")
+                            .from(Sessions::Table, Sessions::AccountId)
+                            .to(Accounts::Table, Accounts::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_sessions_sub_user_id")
+                            .from(Sessions::Table, Sessions::SubUserId)
+                            .to(SubUsers::Table, SubUsers::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_sessions_token_hash")
+                    .table(Sessions::Table)
+                    .col(Sessions::TokenHash)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_sessions_account_id")
+                    .table(Sessions::Table)
+                    .col(Sessions::AccountId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_sessions_sub_user_id")
+                    .table(Sessions::Table)
+                    .col(Sessions::SubUserId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LoginEvents::Table)
+                    .col(big_pk_auto(LoginEvents::Id))
+                    .col(big_integer_null(LoginEvents::AccountId))
+                    .col(big_integer_null(LoginEvents::SubUserId))
+                    .col(timestamp_with_time_zone(LoginEvents::At))
+                    .col(string_null(LoginEvents::Method))
+                    .col(boolean(LoginEvents::Success).default(false))
+                    .col(string_null(LoginEvents::FailureReason))
+                    .col(string_null(LoginEvents::ClientAddress))
+                    .col(string_null(LoginEvents::UserAgent))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_login_events_account_id")
+                            .from(LoginEvents::Table, LoginEvents::AccountId)
+                            .to(Accounts::Table, Accounts::Id)
+                            .on_delete(ForeignKeyAction::SetNull),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_login_events_sub_user_id")
+                            .from(LoginEvents::Table, LoginEvents::SubUserId)
+                            .to(SubUsers::Table, SubUsers::Id)
+                            .on_delete(ForeignKeyAction::SetNull),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_login_events_account_id_id")
+                    .table(LoginEvents::Table)
+                    .col(LoginEvents::AccountId)
+                    .col(LoginEvents::Id)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_login_events_sub_user_id")
+                    .table(LoginEvents::Table)
+                    .col(LoginEvents::SubUserId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditEvents::Table)
+                    .col(big_pk_auto(AuditEvents::Id))
+                    .col(big_integer(AuditEvents::AccountId))
+                    .col(string(AuditEvents::Actor))
+                    .col(string(AuditEvents::Action))
+                    .col(string_null(AuditEvents::TargetId))
+                    .col(text_null(AuditEvents::Detail))
+                    .col(string_null(AuditEvents::ClientAddress))
+                    .col(timestamp_with_time_zone(AuditEvents::At))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_audit_events_account_id")
+                            .from(AuditEvents::Table, AuditEvents::AccountId)
+                            .to(Accounts::Table, Accounts::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_audit_events_account_id_id")
+                    .table(AuditEvents::Table)
+                    .col(AuditEvents::AccountId)
+                    .col(AuditEvents::Id)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(LockoutCounters::Table)
+                    .col(big_pk_auto(LockoutCounters::Id))
+                    .col(big_integer(LockoutCounters::AccountId))
+                    .col(string(LockoutCounters::PrincipalKey))
+                    .col(string(LockoutCounters::Day))
+                    .col(integer(LockoutCounters::Failures).default(0i32))
+                    .col(timestamp_with_time_zone(LockoutCounters::FirstFailureAt))
+                    .col(timestamp_with_time_zone_null(LockoutCounters::LockedUntil))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_lockout_counters_account_id")
+                            .from(LockoutCounters::Table, LockoutCounters::AccountId)
+                            .to(Accounts::Table, Accounts::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_lockout_counters_principal_key_day")
+                    .table(LockoutCounters::Table)
+                    .col(LockoutCounters::PrincipalKey)
+                    .col(LockoutCounters::Day)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_lockout_counters_account_id")
+                    .table(LockoutCounters::Table)
+                    .col(LockoutCounters::AccountId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(VerificationCodes::Table)
+                    .col(big_pk_auto(VerificationCodes::Id))
+                    .col(string(VerificationCodes::Site))
+                    .col(string(VerificationCodes::Channel))
+                    .col(string(VerificationCodes::Target))
+                    .col(string(VerificationCodes::Purpose))
+                    .col(string(VerificationCodes::CodeHash))
+                    .col(timestamp_with_time_zone(VerificationCodes::CreatedAt))
+                    .col(timestamp_with_time_zone(VerificationCodes::ExpiresAt))
+                    .col(timestamp_with_time_zone_null(VerificationCodes::ConsumedAt))
+                    .col(integer(VerificationCodes::FailedAttempts).default(0i32))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_verification_codes_channel_target_created_at")
+                    .table(VerificationCodes::Table)
+                    .col(VerificationCodes::Channel)
+                    .col(VerificationCodes::Target)
+                    .col(VerificationCodes::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(OutboxMessages::Table)
+                    .col(big_pk_auto(OutboxMessages::Id))
+                    .col(string(OutboxMessages::Channel))
+                    .col(string(OutboxMessages::Target))
+                    .col(string(OutboxMessages::Purpose))
+                    .col(string_null(OutboxMessages::Code))
+                    .col(text(OutboxMessages::Body))
+                    .col(timestamp_with_time_zone(OutboxMessages::SentAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_outbox_messages_target_id")
+                    .table(OutboxMessages::Table)
+                    .col(OutboxMessages::Target)
+                    .col(OutboxMessages::Id)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(RateLimitBuckets::Table)
+                    .col(big_pk_auto(RateLimitBuckets::Id))
+                    .col(string(RateLimitBuckets::BucketKey))
+                    .col(timestamp_with_time_zone(RateLimitBuckets::WindowStart))
+                    .col(integer(RateLimitBuckets::Hits).default(0i32))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_rate_limit_buckets_bucket_key_window_start")
+                    .table(RateLimitBuckets::Table)
+                    .col(RateLimitBuckets::BucketKey)
+                    .col(RateLimitBuckets::WindowStart)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(QuotaLocks::Table)
+                    .col(string(QuotaLocks::Scope))
+                    .col(string(QuotaLocks::LockKey))
+                    .primary_key(
+                        Index::create()
+                            .col(QuotaLocks::Scope)
+                            .col(QuotaLocks::LockKey),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ServerSettings::Table)
+                    .col(string(ServerSettings::SettingKey))
+                    .col(text(ServerSettings::Value))
+                    .primary_key(Index::create().col(ServerSettings::SettingKey))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(ScheduledJobRuns::Table)
+                    .col(big_pk_auto(ScheduledJobRuns::Id))
+                    .col(string(ScheduledJobRuns::JobKey))
+                    .col(timestamp_with_time_zone(ScheduledJobRuns::ClaimedAt))
+                    .col(timestamp_with_time_zone_null(ScheduledJobRuns::FinishedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("uq_scheduled_job_runs_job_key")
+                    .table(ScheduledJobRuns::Table)
+                    .col(ScheduledJobRuns::JobKey)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Drops the tables in reverse creation order; their indexes and foreign keys go with them.
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(ScheduledJobRuns::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(ServerSettings::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(QuotaLocks::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(RateLimitBuckets::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(OutboxMessages::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(VerificationCodes::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(LockoutCounters::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(AuditEvents::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(LoginEvents::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Sessions::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(LoginMethods::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(SubUsers::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Accounts::Table).to_owned())
+            .await?;
+        Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum Accounts {
+    Table,
+    Id,
+    AccountNumber,
+    AppId,
+    Site,
+    Nickname,
+    Lifecycle,
+    FreezeReasons,
+    RegistrationMethod,
+    RegisteredAt,
+    SecurePhone,
+    SecurityEmail,
+    ContactPhone,
+    ContactEmail,
+    PasswordHash,
+    LoginProtection,
+    OperationProtection,
+    CancelledAt,
+}
+
+#[derive(DeriveIden)]
+enum SubUsers {
+    Table,
+    Id,
+    AccountId,
+    Kind,
+    Name,
+    NameKey,
+    Remark,
+    Email,
+    Phone,
+    PasswordHash,
+    ConsoleLogin,
+    CollaboratorAccountId,
+    LoginProtection,
+    OperationProtection,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum LoginMethods {
+    Table,
+    Id,
+    AccountId,
+    Site,
+    Kind,
+    Identifier,
+    UniqueIdentifier,
+    IsRegistrationMethod,
+    BoundAt,
+}
+
+#[derive(DeriveIden)]
+enum Sessions {
+    Table,
+    Id,
+    TokenHash,
+    AccountId,
+    SubUserId,
+    CreatedAt,
+    ExpiresAt,
+    RevokedAt,
+    ClientAddress,
+    UserAgent,
+}
+
+#[derive(DeriveIden)]
+enum LoginEvents {
+    Table,
+    Id,
+    AccountId,
+    SubUserId,
+    At,
+    Method,
+    Success,
+    FailureReason,
+    ClientAddress,
+    UserAgent,
+}
+
+#[derive(DeriveIden)]
+enum AuditEvents {
+    Table,
+    Id,
+    AccountId,
+    Actor,
+    Action,
+    TargetId,
+    Detail,
+    ClientAddress,
+    At,
+}
+
+#[derive(DeriveIden)]
+enum LockoutCounters {
+    Table,
+    Id,
+    AccountId,
+    PrincipalKey,
+    Day,
+    Failures,
+    FirstFailureAt,
+    LockedUntil,
+}
+
+#[derive(DeriveIden)]
+enum VerificationCodes {
+    Table,
+    Id,
+    Site,
+    Channel,
+    Target,
+    Purpose,
+    CodeHash,
+    CreatedAt,
+    ExpiresAt,
+    ConsumedAt,
+    FailedAttempts,
+}
+
+#[derive(DeriveIden)]
+enum OutboxMessages {
+    Table,
+    Id,
+    Channel,
+    Target,
+    Purpose,
+    Code,
+    Body,
+    SentAt,
+}
+
+#[derive(DeriveIden)]
+enum RateLimitBuckets {
+    Table,
+    Id,
+    BucketKey,
+    WindowStart,
+    Hits,
+}
+
+#[derive(DeriveIden)]
+enum QuotaLocks {
+    Table,
+    Scope,
+    LockKey,
+}
+
+#[derive(DeriveIden)]
+enum ServerSettings {
+    Table,
+    SettingKey,
+    Value,
+}
+
+#[derive(DeriveIden)]
+enum ScheduledJobRuns {
+    Table,
+    Id,
+    JobKey,
+    ClaimedAt,
+    FinishedAt,
+}
