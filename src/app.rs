@@ -1,0 +1,405 @@
+//! The axum application: routes, layers, authentication of each request, the scheduler
+//! loop and graceful shutdown.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use async_graphql::parser::types::OperationType;
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, Method, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    config::ServeArgs,
+    crypto::{self, SecretKey},
+    db,
+    domain::Policies,
+    graphql::{
+        self, ConsoleSchema, QueryLimits,
+        context::{CookiePolicy, RequestState, SESSION_COOKIE},
+        loaders,
+        ops::OpsSchema,
+    },
+    http::{self as gql_http, ResponseType},
+    ports::{
+        Captcha, Clock, IdentityProvider, Notifier, SandboxCaptcha, SandboxClock,
+        SandboxIdentityProvider, SandboxNotifier,
+    },
+    service::{AppContext, RequestMeta, scheduler, sessions},
+};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// Everything the router serves.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<AppContext>,
+    pub console: ConsoleSchema,
+    pub ops: OpsSchema,
+    pub ops_token: Option<String>,
+    pub graphiql: bool,
+}
+
+/// A built application: its router and what tests and the binary need around it.
+pub struct BuiltApp {
+    pub router: Router,
+    pub state: AppState,
+}
+
+/// Connects, migrates and assembles the app exactly as `serve` runs it.
+pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
+    if args.is_production() && args.is_sandbox() {
+        return Err(StartError::Config(
+            "--production refuses the sandbox adapters".into(),
+        ));
+    }
+    let db = db::connect(&args.database.database_url, args.db_pool).await?;
+    db::migrate(&db).await?;
+    let secret = secret_key(&db, args).await?;
+    let policies = load_policies(args)?;
+
+    let sandbox_clock = args.is_sandbox().then(|| Arc::new(SandboxClock::default()));
+    let (clock, notifier, captcha, identity): (
+        Arc<dyn Clock>,
+        Arc<dyn Notifier>,
+        Arc<dyn Captcha>,
+        Arc<dyn IdentityProvider>,
+    ) = match &sandbox_clock {
+        Some(clock) => (
+            clock.clone(),
+            Arc::new(SandboxNotifier::new(db.clone())),
+            Arc::new(SandboxCaptcha),
+            Arc::new(SandboxIdentityProvider),
+        ),
+        // Production adapters are the deployer's: this build ships none, so refuse.
+        None => {
+            return Err(StartError::Config(
+                "no production adapters (SMS/e-mail, captcha, identity providers) are configured in this build; run with --sandbox".into(),
+            ));
+        }
+    };
+    let app = Arc::new(AppContext {
+        db,
+        clock,
+        notifier,
+        captcha,
+        identity,
+        policies,
+        secret,
+    });
+    let limits = QueryLimits {
+        introspection: args.introspection_enabled(),
+        ..QueryLimits::default()
+    };
+    let console = graphql::console_schema(
+        app.clone(),
+        limits,
+        CookiePolicy {
+            secure: args.is_production(),
+        },
+    );
+    let ops = OpsSchema::build(app.clone(), sandbox_clock);
+    let state = AppState {
+        app,
+        console,
+        ops,
+        ops_token: args.ops_token.clone().filter(|t| !t.is_empty()),
+        graphiql: args.graphiql_enabled(),
+    };
+    Ok(BuiltApp {
+        router: router(state.clone(), args),
+        state,
+    })
+}
+
+const SECRET_SETTING: &str = "secret_key";
+
+/// The configured key, or in sandbox mode one generated once and kept in the database.
+async fn secret_key(db: &DatabaseConnection, args: &ServeArgs) -> Result<SecretKey, StartError> {
+    if let Some(key) = args.secret_key.as_deref().filter(|k| !k.is_empty()) {
+        if key.len() < 32 {
+            return Err(StartError::Config(
+                "the secret key needs at least 32 characters".into(),
+            ));
+        }
+        return Ok(SecretKey::new(key.as_bytes().to_vec()));
+    }
+    if !args.is_sandbox() {
+        return Err(StartError::Config("production needs --secret-key".into()));
+    }
+    use entity::server_settings::{ActiveModel, Entity};
+    if let Some(row) = Entity::find_by_id(SECRET_SETTING.to_owned())
+        .one(db)
+        .await?
+    {
+        return Ok(SecretKey::new(row.value.into_bytes()));
+    }
+    let generated = crypto::random_token(48);
+    let inserted = ActiveModel {
+        setting_key: Set(SECRET_SETTING.to_owned()),
+        value: Set(generated.clone()),
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(_) => Ok(SecretKey::new(generated.into_bytes())),
+        // Another instance generated it first: use theirs.
+        Err(_) => Entity::find_by_id(SECRET_SETTING.to_owned())
+            .one(db)
+            .await?
+            .map(|row| SecretKey::new(row.value.into_bytes()))
+            .ok_or_else(|| StartError::Config("could not store the generated secret key".into())),
+    }
+}
+
+fn load_policies(args: &ServeArgs) -> Result<Policies, StartError> {
+    let Some(path) = &args.policy_file else {
+        return Ok(Policies::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| StartError::Config(format!("policy file {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| StartError::Config(format!("policy file {}: {e}", path.display())))
+}
+
+fn router(state: AppState, args: &ServeArgs) -> Router {
+    Router::new()
+        .route("/", get(graphiql_page))
+        .route("/graphql", get(console_graphql).post(console_graphql))
+        .route("/ops/graphql", get(ops_graphql).post(ops_graphql))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(args.body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, args.request_timeout()))
+        .layer(CatchPanicLayer::new())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let request_id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn graphiql_page(State(state): State<AppState>) -> Response {
+    if state.graphiql {
+        gql_http::graphiql("/graphql")
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    if db::ping(&state.app.db).await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}
+
+/// The client's address and agent, for history, audit and rate limits.
+fn request_meta(peer: Option<SocketAddr>, headers: &HeaderMap) -> RequestMeta {
+    RequestMeta {
+        client_address: peer.map(|p| p.ip().to_string()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect()),
+    }
+}
+
+/// The session token from `Authorization: Bearer` or the session cookie.
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let (scheme, token) = auth.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Parses and checks a GraphQL request the same way for both endpoints.
+fn accept_request(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(async_graphql::Request, ResponseType), Response> {
+    let Some(response_type) = gql_http::negotiate(headers) else {
+        return Err(gql_http::request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "accept application/graphql-response+json or application/json",
+            ResponseType::GraphqlResponseJson,
+        ));
+    };
+    let request = gql_http::parse_request(method, headers, uri.query(), body)
+        .map_err(|(status, message)| gql_http::request_error(status, &message, response_type))?;
+    if *method == Method::GET && gql_http::operation_type(&request) == Some(OperationType::Mutation)
+    {
+        let mut refused = gql_http::request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST",
+            response_type,
+        );
+        refused
+            .headers_mut()
+            .insert(header::ALLOW, axum::http::HeaderValue::from_static("POST"));
+        return Err(refused);
+    }
+    Ok((request, response_type))
+}
+
+async fn console_graphql(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if method == Method::GET
+        && uri.query().is_none()
+        && gql_http::wants_html(&headers)
+        && state.graphiql
+    {
+        return gql_http::graphiql("/graphql");
+    }
+    let (request, response_type) = match accept_request(&method, &uri, &headers, &body) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let now = state.app.clock.now();
+    let principal = match session_token(&headers) {
+        Some(token) => match sessions::authenticate(&state.app, &token, now).await {
+            Ok(principal) => principal,
+            Err(err) => {
+                tracing::error!(error = %err, "session lookup failed");
+                return gql_http::request_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the service is unavailable; retry shortly",
+                    response_type,
+                );
+            }
+        },
+        None => None,
+    };
+    let request_state = RequestState {
+        principal,
+        meta: request_meta(Some(peer), &headers),
+    };
+    let request = loaders::register(request.data(request_state), &state.app.db);
+    gql_http::graphql_response(state.console.execute(request).await, response_type)
+}
+
+async fn ops_graphql(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(expected) = &state.ops_token else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .unwrap_or_default();
+    if !crypto::constant_time_eq(presented, expected) {
+        let mut refused = (StatusCode::UNAUTHORIZED, "ops token required").into_response();
+        refused.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+        return refused;
+    }
+    let (request, response_type) = match accept_request(&method, &uri, &headers, &body) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    gql_http::graphql_response(state.ops.execute(request).await, response_type)
+}
+
+/// Runs the scheduled work on an interval until the process ends.
+pub fn spawn_scheduler(app: Arc<AppContext>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match scheduler::run_due(&app, app.clock.now()).await {
+                Ok(report) => tracing::debug!(%report, "scheduled jobs ran"),
+                Err(err) => tracing::warn!(error = %err, "scheduled jobs failed"),
+            }
+        }
+    })
+}
+
+/// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

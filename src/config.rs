@@ -1,0 +1,185 @@
+//! Command line and environment configuration (clap); secrets are never printed.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+
+/// The account center: a GraphQL backend for a cloud console's account pages.
+#[derive(Debug, Parser)]
+#[command(name = "account-center", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the console API, the ops API and GraphiQL.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print the console SDL (or the ops SDL with --ops).
+    Schema {
+        /// Print the ops (back-office) schema instead of the console schema.
+        #[arg(long)]
+        ops: bool,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH?mode=rwc` or `postgres://…`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://account-center.db?mode=rwc"
+    )]
+    pub database_url: String,
+}
+
+#[derive(Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ACCOUNT_CENTER_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Use the sandbox adapters (on by default unless --production).
+    #[arg(long, env = "ACCOUNT_CENTER_SANDBOX", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true")]
+    pub sandbox: Option<bool>,
+
+    /// Production mode: no sandbox adapters, a secret key is required, secure cookies.
+    #[arg(long, env = "ACCOUNT_CENTER_PRODUCTION", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true")]
+    pub production: Option<bool>,
+
+    /// Bearer token that opens /ops/graphql; without it the ops API answers 404.
+    #[arg(long, env = "ACCOUNT_CENTER_OPS_TOKEN", hide_env_values = true)]
+    pub ops_token: Option<String>,
+
+    /// Keys the identity-number hash and token hashes; generated and stored in sandbox mode.
+    #[arg(long, env = "ACCOUNT_CENTER_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// A JSON file overriding any number of the site policies (see README).
+    #[arg(long, env = "ACCOUNT_CENTER_POLICY_FILE")]
+    pub policy_file: Option<PathBuf>,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "ACCOUNT_CENTER_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+
+    /// Seconds before a request is answered 408.
+    #[arg(long, env = "ACCOUNT_CENTER_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Largest database connection pool.
+    #[arg(long, env = "ACCOUNT_CENTER_DB_POOL", default_value_t = 16)]
+    pub db_pool: u32,
+
+    /// Serve GraphiQL (default: on, off in production).
+    #[arg(long, env = "ACCOUNT_CENTER_GRAPHIQL", value_parser = clap::builder::BoolishValueParser::new())]
+    pub graphiql: Option<bool>,
+
+    /// Allow introspection (default: on, off in production).
+    #[arg(long, env = "ACCOUNT_CENTER_INTROSPECTION", value_parser = clap::builder::BoolishValueParser::new())]
+    pub introspection: Option<bool>,
+
+    /// Seconds between runs of the scheduled work (expiries, cancellations).
+    #[arg(long, env = "ACCOUNT_CENTER_SCHEDULER_INTERVAL", default_value_t = 60)]
+    pub scheduler_interval_secs: u64,
+
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, env = "ACCOUNT_CENTER_LOG_JSON")]
+    pub log_json: bool,
+}
+
+impl ServeArgs {
+    pub fn is_production(&self) -> bool {
+        self.production.unwrap_or(false)
+    }
+
+    /// Sandbox is the default everywhere but production.
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.unwrap_or(!self.is_production())
+    }
+
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql.unwrap_or(!self.is_production())
+    }
+
+    pub fn introspection_enabled(&self) -> bool {
+        self.introspection.unwrap_or(!self.is_production())
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// Settings for tests and embedding: sandbox, no ops token, defaults elsewhere.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database: DatabaseArgs {
+                database_url: database_url.into(),
+            },
+            sandbox: None,
+            production: None,
+            ops_token: None,
+            secret_key: None,
+            policy_file: None,
+            body_limit: 1024 * 1024,
+            request_timeout_secs: 30,
+            db_pool: 16,
+            graphiql: None,
+            introspection: None,
+            scheduler_interval_secs: 60,
+            log_json: false,
+        }
+    }
+}
+
+/// Debug without the secrets, so a logged config never leaks them.
+impl fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("listen", &self.listen)
+            .field("database", &redact_url(&self.database.database_url))
+            .field("sandbox", &self.is_sandbox())
+            .field("production", &self.is_production())
+            .field("ops_token", &self.ops_token.as_ref().map(|_| "<set>"))
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<set>"))
+            .field("policy_file", &self.policy_file)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The database URL without its password.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_database_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/ac"),
+            "postgres://app:***@db:5432/ac"
+        );
+        assert_eq!(
+            redact_url("sqlite://x.db?mode=rwc"),
+            "sqlite://x.db?mode=rwc"
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! Database connection, migrations, write transactions and the row locks that hold quotas.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr,
+    TransactionOptions, TransactionTrait,
+    sea_query::{OnConflict, Query},
+};
+
+/// Opens the pool. SQLite runs in WAL mode with a busy timeout so readers never block the
+/// single writer and writers queue instead of failing.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    Database::connect(options).await
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN
+/// IMMEDIATE`, so a read-then-write sequence cannot be overtaken by another writer; on
+/// PostgreSQL the counted rows are locked with `lock_scope`.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Serialises every transaction that counts or changes the things under `scope`/`key`
+/// (e.g. the accounts on one secure phone) until the transaction ends.
+pub async fn lock_scope(txn: &DatabaseTransaction, scope: &str, key: &str) -> Result<(), DbErr> {
+    use entity::quota_locks::{Column, Entity};
+    let insert = Query::insert()
+        .into_table(Entity)
+        .columns([Column::Scope, Column::LockKey])
+        .values([scope.into(), key.into()])
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .on_conflict(
+            OnConflict::columns([Column::Scope, Column::LockKey])
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    txn.execute(&insert).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        Entity::find()
+            .filter(Column::Scope.eq(scope))
+            .filter(Column::LockKey.eq(key))
+            .lock_exclusive()
+            .one(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// True when the error is a unique-index violation (a lost race or a taken name).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// True when the database is reachable (readiness).
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
+}

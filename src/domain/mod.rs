@@ -1,0 +1,41 @@
+//! Pure business rules of RULES.md: parsing newtypes, site policy, status and lockout logic.
+
+pub mod email;
+pub mod enums;
+pub mod lockout;
+pub mod masking;
+pub mod money;
+pub mod password;
+pub mod phone;
+pub mod policy;
+pub mod status;
+pub mod text;
+
+pub use email::Email;
+pub use enums::{
+    AccountStatus, CodeChannel, CodePurpose, FreezeReason, Lifecycle, LoginMethodKind, Site,
+};
+pub use lockout::{FailureCounter, PasswordGate};
+pub use money::Money;
+pub use password::Password;
+pub use phone::Phone;
+pub use policy::{Policies, PoliciesOverlay, SitePolicy, SitePolicyOverlay};
+pub use status::{FreezeReasons, account_status, can_buy_or_create, can_sign_in};
+pub use text::Nickname;
+
+/// An input that breaks a rule; `field` names the logical input so the API can point at it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct DomainError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl DomainError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! What a resolver reads from the request: the app context, the principal, the client.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+use chrono::{DateTime, Utc};
+
+use super::errors::unauthenticated;
+use crate::service::{AppContext, Principal, RequestMeta};
+
+/// Per-request data the HTTP layer puts in: who is calling and from where.
+#[derive(Debug, Clone, Default)]
+pub struct RequestState {
+    pub principal: Option<Principal>,
+    pub meta: RequestMeta,
+}
+
+/// How cookies are written: `Secure` in production.
+#[derive(Debug, Clone, Copy)]
+pub struct CookiePolicy {
+    pub secure: bool,
+}
+
+pub const SESSION_COOKIE: &str = "ac_session";
+
+pub fn app<'a>(ctx: &Context<'a>) -> &'a Arc<AppContext> {
+    ctx.data_unchecked::<Arc<AppContext>>()
+}
+
+pub fn state<'a>(ctx: &Context<'a>) -> &'a RequestState {
+    ctx.data_unchecked::<RequestState>()
+}
+
+pub fn meta<'a>(ctx: &Context<'a>) -> &'a RequestMeta {
+    &state(ctx).meta
+}
+
+pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    state(ctx).principal.as_ref().ok_or_else(unauthenticated)
+}
+
+/// The clock's time: the only way resolvers learn what time it is.
+pub fn now(ctx: &Context<'_>) -> DateTime<Utc> {
+    app(ctx).clock.now()
+}
+
+/// Hands the web client its session as an HttpOnly cookie.
+pub fn set_session_cookie(ctx: &Context<'_>, token: &str, expires_at: DateTime<Utc>) {
+    let secure = ctx.data_opt::<CookiePolicy>().is_some_and(|c| c.secure);
+    let max_age = (expires_at - now(ctx)).num_seconds().max(0);
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    ctx.append_http_header(axum::http::header::SET_COOKIE, cookie);
+}
+
+pub fn clear_session_cookie(ctx: &Context<'_>) {
+    let secure = ctx.data_opt::<CookiePolicy>().is_some_and(|c| c.secure);
+    let cookie = format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    );
+    ctx.append_http_header(axum::http::header::SET_COOKIE, cookie);
+}

@@ -1,0 +1,78 @@
+//! How service errors reach the client: refusals as `userErrors` in the payload, the rest
+//! as top-level errors with `extensions.code` and no internal detail.
+
+use async_graphql::{ErrorExtensions, SimpleObject};
+
+use crate::service::{ErrorCode, Refusal, ServiceError, ServiceResult};
+
+/// A business rule refused the request (the request was understood; the answer is no).
+#[derive(Debug, Clone, SimpleObject)]
+pub struct UserError {
+    pub code: ErrorCode,
+    /// Path to the input field at fault, e.g. ["input", "password"].
+    pub field: Option<Vec<String>>,
+    pub message: String,
+}
+
+impl From<Refusal> for UserError {
+    fn from(r: Refusal) -> Self {
+        Self {
+            code: r.code,
+            field: r.field,
+            message: r.message,
+        }
+    }
+}
+
+/// The top-level error codes of the contract.
+pub fn top_level(err: ServiceError) -> async_graphql::Error {
+    let (code, message) = match err {
+        ServiceError::Unauthenticated => ("UNAUTHENTICATED", "sign in first".to_owned()),
+        ServiceError::Forbidden => ("FORBIDDEN", "this principal may not do that".to_owned()),
+        ServiceError::BadInput(message) => ("BAD_USER_INPUT", message),
+        ServiceError::Refused(r) => ("BAD_USER_INPUT", r.message),
+        ServiceError::Internal(detail) => {
+            tracing::error!(error = %detail, "internal error");
+            ("INTERNAL", "internal error; it has been logged".to_owned())
+        }
+    };
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
+}
+
+pub fn unauthenticated() -> async_graphql::Error {
+    top_level(ServiceError::Unauthenticated)
+}
+
+pub fn bad_input(message: impl Into<String>) -> async_graphql::Error {
+    top_level(ServiceError::BadInput(message.into()))
+}
+
+/// A mutation payload: `userErrors` plus fields that stay null when refused.
+pub trait Payload: Default {
+    fn refused(errors: Vec<UserError>) -> Self;
+}
+
+/// Implements `Payload` for structs whose errors field is `user_errors`.
+macro_rules! payloads {
+    ($($t:ty),* $(,)?) => {$(
+        impl $crate::graphql::errors::Payload for $t {
+            fn refused(errors: Vec<$crate::graphql::errors::UserError>) -> Self {
+                Self { user_errors: errors, ..Default::default() }
+            }
+        }
+    )*};
+}
+pub(crate) use payloads;
+
+/// Maps a use-case result to its payload: refusals become `userErrors`, other failures
+/// top-level errors.
+pub fn respond<T, P: Payload>(
+    result: ServiceResult<T>,
+    ok: impl FnOnce(T) -> P,
+) -> async_graphql::Result<P> {
+    match result {
+        Ok(value) => Ok(ok(value)),
+        Err(ServiceError::Refused(refusal)) => Ok(P::refused(vec![refusal.into()])),
+        Err(other) => Err(top_level(other)),
+    }
+}

@@ -1,0 +1,71 @@
+//! GraphQL schema assembly: the console schema and (in `ops`) the back-office schema.
+
+pub mod connection;
+pub mod context;
+pub mod errors;
+pub mod loaders;
+pub mod mutation;
+pub mod node;
+pub mod ops;
+pub mod query;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+
+use crate::service::AppContext;
+
+pub type ConsoleSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+
+/// Limits that keep one request from costing the server too much.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_directives: usize,
+    pub introspection: bool,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 2_000,
+            max_directives: 5,
+            introspection: true,
+        }
+    }
+}
+
+fn builder(
+    limits: QueryLimits,
+) -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
+    let mut builder = Schema::build(
+        query::Query,
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+    .register_output_type::<node::Node>()
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_directives(limits.max_directives);
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder
+}
+
+/// The console schema, serving `app`.
+pub fn console_schema(
+    app: Arc<AppContext>,
+    limits: QueryLimits,
+    cookies: context::CookiePolicy,
+) -> ConsoleSchema {
+    builder(limits).data(app).data(cookies).finish()
+}
+
+/// The console SDL, as committed in schema.graphql.
+pub fn console_sdl() -> String {
+    builder(QueryLimits::default()).finish().sdl()
+}

@@ -1,0 +1,11 @@
+//! The console's mutation root, merged from one object per area.
+
+pub mod account;
+pub mod inputs;
+pub mod sign_in;
+
+use async_graphql::MergedObject;
+
+/// Every console mutation: one `input`, a payload with `userErrors`.
+#[derive(MergedObject, Default)]
+pub struct Mutation(sign_in::SignInMutation, account::AccountMutation);

@@ -1,0 +1,369 @@
+//! Codes, registration, sign-in, sign-out and find-account mutations.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::inputs::SecondFactorInput;
+use crate::{
+    graphql::{
+        context,
+        errors::{UserError, payloads, respond, top_level},
+        types::{
+            account::Account,
+            enums::{CodeChannel, CodePurpose, LoginMethodKind, Site},
+            session::{LoginChallenge, SessionToken},
+        },
+    },
+    service::{
+        accounts::{self, Registration},
+        codes, sessions,
+        sign_in::{self, SignInOutcome},
+    },
+};
+
+#[derive(Default)]
+pub struct SignInMutation;
+
+#[derive(InputObject)]
+pub struct SendVerificationCodeInput {
+    pub channel: CodeChannel,
+    pub target: String,
+    pub purpose: CodePurpose,
+    pub site: Option<Site>,
+}
+
+/// The answer to a code request.
+#[derive(Default, SimpleObject)]
+pub struct SendVerificationCodePayload {
+    pub user_errors: Vec<UserError>,
+    /// Seconds until another code may be sent.
+    pub retry_after_seconds: Option<i32>,
+}
+
+#[derive(InputObject)]
+pub struct RegisterAccountInput {
+    pub site: Site,
+    pub method: LoginMethodKind,
+    /// EMAIL: the e-mail, with password and emailCode (a REGISTER code sent to it).
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub email_code: Option<String>,
+    /// Third-party methods: the provider's authorization code.
+    pub provider_code: Option<String>,
+    pub nickname: Option<String>,
+}
+
+/// The new account and its first session.
+#[derive(Default, SimpleObject)]
+pub struct RegisterAccountPayload {
+    pub user_errors: Vec<UserError>,
+    pub account: Option<Account>,
+    pub session: Option<SessionToken>,
+}
+
+#[derive(InputObject)]
+pub struct SignInInput {
+    pub site: Site,
+    pub email: String,
+    pub password: String,
+    pub captcha: Option<String>,
+    pub device_token: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct SignInWithProviderInput {
+    pub site: Site,
+    pub kind: LoginMethodKind,
+    pub provider_code: String,
+    /// When the identity is bound to several accounts.
+    pub account_id: Option<String>,
+    pub device_token: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CompleteLoginChallengeInput {
+    pub challenge_id: ID,
+    pub second_factor: SecondFactorInput,
+    #[graphql(default_with = "Some(false)")]
+    pub trust_device: Option<bool>,
+}
+
+/// The result of a sign-in step.
+#[derive(Default, SimpleObject)]
+pub struct SignInPayload {
+    pub user_errors: Vec<UserError>,
+    pub session: Option<SessionToken>,
+    /// Set instead of session when login protection asks for a second factor.
+    pub challenge: Option<LoginChallenge>,
+    /// Third-party identity bound to several accounts: choose one and sign in again with accountId.
+    pub account_choices: Option<Vec<String>>,
+    /// Returned when trustDevice was asked: send as deviceToken to skip the challenge for 7 days.
+    pub device_token: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct SignOutInput {
+    #[graphql(default_with = "Some(false)")]
+    pub all_sessions: Option<bool>,
+}
+
+/// The result of signing out.
+#[derive(Default, SimpleObject)]
+pub struct SignOutPayload {
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(InputObject)]
+pub struct FindAccountsInput {
+    pub site: Site,
+    pub channel: CodeChannel,
+    pub target: String,
+    pub code: String,
+}
+
+/// An account found by a proven phone or e-mail, without personal data.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct FoundAccount {
+    pub account_id: String,
+    pub nickname: Option<String>,
+    pub registration_method: LoginMethodKind,
+    pub registered_at: DateTime<Utc>,
+}
+
+/// The accounts a proven phone or e-mail leads to.
+#[derive(Default, SimpleObject)]
+pub struct FindAccountsPayload {
+    pub user_errors: Vec<UserError>,
+    pub accounts: Option<Vec<FoundAccount>>,
+}
+
+payloads!(
+    SendVerificationCodePayload,
+    RegisterAccountPayload,
+    SignInPayload,
+    SignOutPayload,
+    FindAccountsPayload,
+);
+
+/// Turns a sign-in outcome into its payload, handing a session out as a cookie too.
+fn signed_in(ctx: &Context<'_>, outcome: SignInOutcome) -> SignInPayload {
+    match outcome {
+        SignInOutcome::Session(session) => {
+            context::set_session_cookie(ctx, &session.token, session.expires_at);
+            SignInPayload {
+                session: Some(session.into()),
+                ..Default::default()
+            }
+        }
+        SignInOutcome::Challenge(challenge) => SignInPayload {
+            challenge: Some(challenge.into()),
+            ..Default::default()
+        },
+        SignInOutcome::AccountChoices(choices) => SignInPayload {
+            account_choices: Some(choices),
+            ..Default::default()
+        },
+    }
+}
+
+#[Object]
+impl SignInMutation {
+    /// Sends a one-time code by SMS or e-mail; at most one per target per minute.
+    async fn send_verification_code(
+        &self,
+        ctx: &Context<'_>,
+        input: SendVerificationCodeInput,
+    ) -> async_graphql::Result<SendVerificationCodePayload> {
+        let app = context::app(ctx);
+        let result = codes::send(
+            app,
+            context::meta(ctx),
+            input.channel.into(),
+            &input.target,
+            input.purpose.into(),
+            input.site.map(Into::into),
+            context::now(ctx),
+        )
+        .await;
+        match result {
+            Err(crate::service::ServiceError::Refused(r)) => {
+                let retry = r
+                    .retry_after_seconds
+                    .map(|s| i32::try_from(s).unwrap_or(i32::MAX));
+                Ok(SendVerificationCodePayload {
+                    user_errors: vec![r.into()],
+                    retry_after_seconds: retry,
+                })
+            }
+            other => respond(other, |retry| SendVerificationCodePayload {
+                user_errors: Vec::new(),
+                retry_after_seconds: Some(i32::try_from(retry).unwrap_or(i32::MAX)),
+            }),
+        }
+    }
+
+    /// Registers an account (ACC-02); it is effective at once and signed in.
+    async fn register_account(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterAccountInput,
+    ) -> async_graphql::Result<RegisterAccountPayload> {
+        let form = Registration {
+            site: Some(input.site.into()),
+            method: Some(input.method.into()),
+            email: input.email,
+            password: input.password,
+            email_code: input.email_code,
+            provider_code: input.provider_code,
+            nickname: input.nickname,
+        };
+        let result = accounts::register(
+            context::app(ctx),
+            context::meta(ctx),
+            form,
+            context::now(ctx),
+        )
+        .await;
+        respond(result, |registered| {
+            context::set_session_cookie(
+                ctx,
+                &registered.session.token,
+                registered.session.expires_at,
+            );
+            RegisterAccountPayload {
+                user_errors: Vec::new(),
+                account: Some(registered.account.into()),
+                session: Some(registered.session.into()),
+            }
+        })
+    }
+
+    /// Signs in with the login e-mail and password (LOG-06, LOG-07).
+    async fn sign_in(
+        &self,
+        ctx: &Context<'_>,
+        input: SignInInput,
+    ) -> async_graphql::Result<SignInPayload> {
+        let result = sign_in::with_password(
+            context::app(ctx),
+            context::meta(ctx),
+            input.site.into(),
+            &input.email,
+            &input.password,
+            input.captcha.as_deref(),
+            input.device_token.as_deref(),
+            context::now(ctx),
+        )
+        .await;
+        respond(result, |outcome| signed_in(ctx, outcome))
+    }
+
+    /// Signs in with a third-party identity (LOG-08).
+    async fn sign_in_with_provider(
+        &self,
+        ctx: &Context<'_>,
+        input: SignInWithProviderInput,
+    ) -> async_graphql::Result<SignInPayload> {
+        let result = sign_in::with_provider(
+            context::app(ctx),
+            context::meta(ctx),
+            input.site.into(),
+            input.kind.into(),
+            &input.provider_code,
+            input.account_id.as_deref(),
+            input.device_token.as_deref(),
+            context::now(ctx),
+        )
+        .await;
+        respond(result, |outcome| signed_in(ctx, outcome))
+    }
+
+    /// Answers a login-protection challenge with a second factor (MFA-06).
+    async fn complete_login_challenge(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteLoginChallengeInput,
+    ) -> async_graphql::Result<SignInPayload> {
+        let factor = input.second_factor.into();
+        let result = sign_in::complete_challenge(
+            context::app(ctx),
+            context::meta(ctx),
+            &input.challenge_id,
+            &factor,
+            input.trust_device.unwrap_or(false),
+            context::now(ctx),
+        )
+        .await;
+        respond(result, |done| {
+            context::set_session_cookie(ctx, &done.session.token, done.session.expires_at);
+            SignInPayload {
+                session: Some(done.session.into()),
+                device_token: done.device_token,
+                ..Default::default()
+            }
+        })
+    }
+
+    /// Ends this session, or every session of the principal.
+    async fn sign_out(
+        &self,
+        ctx: &Context<'_>,
+        input: SignOutInput,
+    ) -> async_graphql::Result<SignOutPayload> {
+        let principal = context::principal(ctx)?;
+        let db = &context::app(ctx).db;
+        let now = context::now(ctx);
+        let result = if input.all_sessions.unwrap_or(false) {
+            sessions::revoke_principal_sessions(
+                db,
+                principal.account_id,
+                principal.sub_user_id,
+                None,
+                now,
+            )
+            .await
+            .map(|_| ())
+        } else {
+            sessions::revoke(db, principal.session_id, now).await
+        };
+        result.map_err(top_level)?;
+        context::clear_session_cookie(ctx);
+        Ok(SignOutPayload::default())
+    }
+
+    /// Lists the accounts a proven phone or e-mail leads to, masked (ACC-10).
+    async fn find_accounts(
+        &self,
+        ctx: &Context<'_>,
+        input: FindAccountsInput,
+    ) -> async_graphql::Result<FindAccountsPayload> {
+        let result = accounts::find(
+            context::app(ctx),
+            context::meta(ctx),
+            input.site.into(),
+            input.channel.into(),
+            &input.target,
+            &input.code,
+            context::now(ctx),
+        )
+        .await;
+        respond(result, |found| FindAccountsPayload {
+            user_errors: Vec::new(),
+            accounts: Some(
+                found
+                    .into_iter()
+                    .map(|a| FoundAccount {
+                        account_id: a.account_number,
+                        nickname: a.nickname,
+                        registration_method: crate::domain::LoginMethodKind::parse(
+                            &a.registration_method,
+                        )
+                        .unwrap_or(crate::domain::LoginMethodKind::Email)
+                        .into(),
+                        registered_at: a.registered_at,
+                    })
+                    .collect(),
+            ),
+        })
+    }
+}

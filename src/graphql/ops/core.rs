@@ -1,0 +1,235 @@
+//! Ops fields present in every mode.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    domain::{FreezeReason, Money},
+    graphql::errors::{bad_input, top_level},
+    service::{AppContext, RequestMeta, ServiceError, scheduler, standing},
+};
+
+#[derive(Default)]
+pub struct OpsQuery;
+
+#[derive(Default)]
+pub struct OpsMutation;
+
+/// A verification waiting for an operator's decision.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct PendingReview {
+    pub verification_id: ID,
+    pub account_id: String,
+    pub method: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// The outcome of an operator action.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct OpsResult {
+    pub ok: bool,
+    pub message: Option<String>,
+}
+
+impl OpsResult {
+    fn done(message: impl Into<String>) -> Self {
+        Self {
+            ok: true,
+            message: Some(message.into()),
+        }
+    }
+}
+
+/// Freeze reasons an operator may set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(name = "OpsFreezeReason")]
+pub enum OpsFreezeReason {
+    #[graphql(name = "VIOLATION")]
+    Violation,
+    #[graphql(name = "OVERDUE_PAYMENT")]
+    OverduePayment,
+}
+
+impl From<OpsFreezeReason> for FreezeReason {
+    fn from(r: OpsFreezeReason) -> Self {
+        match r {
+            OpsFreezeReason::Violation => FreezeReason::Violation,
+            OpsFreezeReason::OverduePayment => FreezeReason::OverduePayment,
+        }
+    }
+}
+
+/// What billing knows of an account.
+#[derive(Debug, Clone, InputObject)]
+pub struct AccountStandingInput {
+    /// The numeric account ID.
+    pub account_id: String,
+    #[graphql(default_with = "Some(\"0\".to_owned())")]
+    pub cash_balance: Option<String>,
+    #[graphql(default_with = "Some(\"0\".to_owned())")]
+    pub amount_owed: Option<String>,
+    #[graphql(default_with = "Some(false)")]
+    pub overdue_payment: Option<bool>,
+    #[graphql(default_with = "Some(0)")]
+    pub vouchers: Option<i32>,
+    #[graphql(default_with = "Some(0)")]
+    pub active_resources: Option<i32>,
+    #[graphql(default_with = "Some(0)")]
+    pub open_orders: Option<i32>,
+    #[graphql(default_with = "Some(0)")]
+    pub pending_complaints: Option<i32>,
+}
+
+fn app<'a>(ctx: &Context<'a>) -> &'a Arc<AppContext> {
+    ctx.data_unchecked::<Arc<AppContext>>()
+}
+
+fn operator_meta() -> RequestMeta {
+    RequestMeta {
+        client_address: Some("ops".into()),
+        user_agent: None,
+    }
+}
+
+/// Ops answers refusals as `ok: false` with the reason; faults stay top-level.
+fn ops_result(result: Result<OpsResult, ServiceError>) -> async_graphql::Result<OpsResult> {
+    match result {
+        Ok(r) => Ok(r),
+        Err(ServiceError::Refused(r)) => Ok(OpsResult {
+            ok: false,
+            message: Some(r.message),
+        }),
+        Err(other) => Err(top_level(other)),
+    }
+}
+
+fn count(field: &str, value: Option<i32>) -> async_graphql::Result<i32> {
+    match value.unwrap_or(0) {
+        n if n < 0 => Err(bad_input(format!("{field} must not be negative"))),
+        n => Ok(n),
+    }
+}
+
+fn money(field: &'static str, value: Option<String>) -> async_graphql::Result<i64> {
+    Money::parse(field, value.as_deref().unwrap_or("0"))
+        .map(Money::cents)
+        .map_err(|e| bad_input(e.to_string()))
+}
+
+/// The back office: reviews, billing standing, freezes and scheduled work.
+#[Object]
+impl OpsQuery {
+    /// Accounts whose verification waits for a manual review, oldest first.
+    async fn pending_reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(50)")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<PendingReview>> {
+        let limit = u64::try_from(first.unwrap_or(50).clamp(0, 500)).unwrap_or(50);
+        let rows = crate::service::reviews::pending(&app(ctx).db, limit)
+            .await
+            .map_err(top_level)?;
+        Ok(rows
+            .into_iter()
+            .map(|(verification, account_number)| PendingReview {
+                verification_id: crate::graphql::node::encode_raw(&format!(
+                    "Verification:{}",
+                    verification.id
+                )),
+                account_id: account_number,
+                method: verification.method,
+                submitted_at: verification.submitted_at,
+            })
+            .collect())
+    }
+}
+
+/// Operator actions.
+#[Object]
+impl OpsMutation {
+    /// What billing knows of an account: used by cancellation preconditions and the overdue rule.
+    async fn set_account_standing(
+        &self,
+        ctx: &Context<'_>,
+        input: AccountStandingInput,
+    ) -> async_graphql::Result<OpsResult> {
+        let app = app(ctx);
+        let record = standing::Standing {
+            cash_balance_cents: money("cashBalance", input.cash_balance)?,
+            amount_owed_cents: money("amountOwed", input.amount_owed)?,
+            overdue_payment: input.overdue_payment.unwrap_or(false),
+            vouchers: count("vouchers", input.vouchers)?,
+            active_resources: count("activeResources", input.active_resources)?,
+            open_orders: count("openOrders", input.open_orders)?,
+            pending_complaints: count("pendingComplaints", input.pending_complaints)?,
+        };
+        let result = standing::set_standing(
+            app,
+            &operator_meta(),
+            &input.account_id,
+            record,
+            app.clock.now(),
+        )
+        .await;
+        ops_result(result.map(|()| OpsResult::done("standing recorded")))
+    }
+
+    async fn freeze_account(
+        &self,
+        ctx: &Context<'_>,
+        account_id: String,
+        reason: OpsFreezeReason,
+    ) -> async_graphql::Result<OpsResult> {
+        let app = app(ctx);
+        let result = standing::set_freeze(
+            app,
+            &operator_meta(),
+            &account_id,
+            reason.into(),
+            true,
+            app.clock.now(),
+        )
+        .await;
+        ops_result(result.map(|changed| {
+            OpsResult::done(if changed {
+                "frozen"
+            } else {
+                "already frozen for that reason"
+            })
+        }))
+    }
+
+    async fn unfreeze_account(
+        &self,
+        ctx: &Context<'_>,
+        account_id: String,
+        reason: OpsFreezeReason,
+    ) -> async_graphql::Result<OpsResult> {
+        let app = app(ctx);
+        let result = standing::set_freeze(
+            app,
+            &operator_meta(),
+            &account_id,
+            reason.into(),
+            false,
+            app.clock.now(),
+        )
+        .await;
+        ops_result(result.map(|changed| {
+            OpsResult::done(if changed {
+                "unfrozen"
+            } else {
+                "was not frozen for that reason"
+            })
+        }))
+    }
+
+    /// Run due scheduled work now (cancellations past cooling-off, expiries).
+    async fn run_scheduled_jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<OpsResult> {
+        let app = app(ctx);
+        let result = scheduler::run_due(app, app.clock.now()).await;
+        ops_result(result.map(|report| OpsResult::done(report.to_string())))
+    }
+}

@@ -1,0 +1,105 @@
+//! Ops fields that exist only in sandbox mode: the outbox and the movable clock.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::{
+    graphql::errors::{bad_input, top_level},
+    ports::{Clock, SandboxClock},
+    service::{AppContext, ServiceError},
+};
+
+#[derive(Default)]
+pub struct SandboxQuery;
+
+#[derive(Default)]
+pub struct SandboxMutation;
+
+/// A message the SMS/e-mail sandbox delivered.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct OutboxMessage {
+    pub channel: String,
+    pub target: String,
+    pub purpose: String,
+    /// The verification code carried, if any.
+    pub code: Option<String>,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Most messages one outbox query returns.
+const MAX_OUTBOX: i32 = 100;
+/// The furthest one advanceClock call may move: ten years.
+const MAX_ADVANCE_SECONDS: i32 = 10 * 366 * 24 * 3600;
+
+/// Sandbox-only reads.
+#[Object]
+impl SandboxQuery {
+    /// SANDBOX: messages the SMS/e-mail sandbox delivered to a target, newest first.
+    async fn outbox(
+        &self,
+        ctx: &Context<'_>,
+        target: String,
+        #[graphql(default_with = "Some(10)")] last: Option<i32>,
+    ) -> async_graphql::Result<Vec<OutboxMessage>> {
+        use entity::outbox_messages::{Column, Entity};
+        let last = last.unwrap_or(10);
+        if !(0..=MAX_OUTBOX).contains(&last) {
+            return Err(bad_input(format!(
+                "last must be between 0 and {MAX_OUTBOX}"
+            )));
+        }
+        // Targets are stored normalised; accept what a tester types.
+        let target = crate::domain::Phone::parse(&target)
+            .map(|p| p.as_str().to_owned())
+            .or_else(|_| crate::domain::Email::parse(&target).map(|e| e.as_str().to_owned()))
+            .unwrap_or(target);
+        let app = ctx.data_unchecked::<Arc<AppContext>>();
+        let rows = Entity::find()
+            .filter(Column::Target.eq(target))
+            .order_by_desc(Column::Id)
+            .limit(u64::try_from(last).unwrap_or(10))
+            .all(&app.db)
+            .await
+            .map_err(|e| top_level(ServiceError::from(e)))?;
+        Ok(rows
+            .into_iter()
+            .map(|m| OutboxMessage {
+                channel: m.channel,
+                target: m.target,
+                purpose: m.purpose,
+                code: m.code,
+                body: m.body,
+                sent_at: m.sent_at,
+            })
+            .collect())
+    }
+
+    /// SANDBOX: the server's current time (moved by advanceClock).
+    async fn now(&self, ctx: &Context<'_>) -> DateTime<Utc> {
+        ctx.data_unchecked::<Arc<SandboxClock>>().now()
+    }
+}
+
+/// Sandbox-only actions.
+#[Object]
+impl SandboxMutation {
+    /// SANDBOX: move the server's clock forward.
+    async fn advance_clock(
+        &self,
+        ctx: &Context<'_>,
+        seconds: i32,
+    ) -> async_graphql::Result<DateTime<Utc>> {
+        if !(0..=MAX_ADVANCE_SECONDS).contains(&seconds) {
+            return Err(bad_input(format!(
+                "seconds must be between 0 and {MAX_ADVANCE_SECONDS}"
+            )));
+        }
+        Ok(ctx
+            .data_unchecked::<Arc<SandboxClock>>()
+            .advance(i64::from(seconds)))
+    }
+}

@@ -1,0 +1,190 @@
+//! The `Account` type: the root account as the console's pages show it, personal data masked.
+
+use async_graphql::{Context, ID, Object, dataloader::DataLoader};
+use chrono::{DateTime, Utc};
+
+use super::{
+    enums::{AccountStatus, FreezeReason, LoginMethodKind, Site},
+    events::{AuditEvent, LoginEvent},
+    login_method::LoginMethod,
+};
+use crate::{
+    domain::{self, FreezeReasons, Lifecycle, masking},
+    graphql::{
+        connection::{Conn, connection, page_request},
+        context,
+        errors::top_level,
+        loaders::LoginMethodsByAccount,
+        node::{NodeKind, encode},
+    },
+    service::audit,
+};
+
+/// A root account. Built from the row field by field: the password hash never reaches it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pk: i64,
+    id: ID,
+    account_number: String,
+    app_id: String,
+    site: domain::Site,
+    nickname: Option<String>,
+    lifecycle: Lifecycle,
+    freeze_reasons: FreezeReasons,
+    registered_at: DateTime<Utc>,
+    registration_method: domain::LoginMethodKind,
+    secure_phone: Option<String>,
+    security_email: Option<String>,
+    contact_phone: Option<String>,
+    contact_email: Option<String>,
+    login_protection: bool,
+    operation_protection: bool,
+}
+
+impl From<entity::accounts::Model> for Account {
+    fn from(m: entity::accounts::Model) -> Self {
+        Self {
+            pk: m.id,
+            id: encode(NodeKind::Account, m.id),
+            account_number: m.account_number,
+            app_id: m.app_id,
+            site: domain::Site::parse(&m.site).unwrap_or(domain::Site::China),
+            nickname: m.nickname,
+            lifecycle: Lifecycle::parse(&m.lifecycle).unwrap_or(Lifecycle::Active),
+            freeze_reasons: FreezeReasons::parse_csv(&m.freeze_reasons),
+            registered_at: m.registered_at,
+            registration_method: domain::LoginMethodKind::parse(&m.registration_method)
+                .unwrap_or(domain::LoginMethodKind::Email),
+            secure_phone: m.secure_phone,
+            security_email: m.security_email,
+            contact_phone: m.contact_phone,
+            contact_email: m.contact_email,
+            login_protection: m.login_protection,
+            operation_protection: m.operation_protection,
+        }
+    }
+}
+
+impl Account {
+    pub fn pk(&self) -> i64 {
+        self.pk
+    }
+}
+
+/// A root account of one site (ACC-01), with its information and security settings.
+#[Object]
+impl Account {
+    pub async fn id(&self) -> &ID {
+        &self.id
+    }
+
+    /// The numeric account ID shown in the console.
+    async fn account_id(&self) -> &str {
+        &self.account_number
+    }
+
+    async fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    async fn site(&self) -> Site {
+        self.site.into()
+    }
+
+    async fn nickname(&self) -> Option<&str> {
+        self.nickname.as_deref()
+    }
+
+    async fn status(&self) -> AccountStatus {
+        domain::account_status(self.lifecycle, &self.freeze_reasons).into()
+    }
+
+    async fn freeze_reasons(&self) -> Vec<FreezeReason> {
+        self.freeze_reasons.iter().map(Into::into).collect()
+    }
+
+    async fn registered_at(&self) -> DateTime<Utc> {
+        self.registered_at
+    }
+
+    async fn registration_method(&self) -> LoginMethodKind {
+        self.registration_method.into()
+    }
+
+    /// Masked: receives security messages (ACC-05).
+    async fn secure_phone(&self) -> Option<String> {
+        self.secure_phone.as_deref().map(masking::mask_phone)
+    }
+
+    /// Masked: receives security messages (ACC-06).
+    async fn security_email(&self) -> Option<String> {
+        self.security_email.as_deref().map(masking::mask_email)
+    }
+
+    /// Masked: receives notices (ACC-05).
+    async fn contact_phone(&self) -> Option<String> {
+        self.contact_phone.as_deref().map(masking::mask_phone)
+    }
+
+    /// Masked: receives product notices (ACC-06).
+    async fn contact_email(&self) -> Option<String> {
+        self.contact_email.as_deref().map(masking::mask_email)
+    }
+
+    async fn login_methods(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LoginMethod>> {
+        let loader = ctx.data_unchecked::<DataLoader<LoginMethodsByAccount>>();
+        Ok(loader
+            .load_one(self.pk)
+            .await
+            .map_err(|e| top_level(e.as_ref().clone().into()))?
+            .unwrap_or_default())
+    }
+
+    /// MFA-06: sign-in asks for a second factor.
+    async fn login_protection(&self) -> bool {
+        self.login_protection
+    }
+
+    /// MFA-07: sensitive operations ask for a second factor.
+    async fn operation_protection(&self) -> bool {
+        self.operation_protection
+    }
+
+    /// Every sign-in attempt, newest first (ACC-11).
+    async fn login_history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<LoginEvent>> {
+        let request = page_request(first, after)?;
+        let page = audit::login_history(
+            &context::app(ctx).db,
+            self.pk,
+            request.after_key,
+            request.limit,
+        )
+        .await
+        .map_err(top_level)?;
+        Ok(connection(page, request, |e| e.id, LoginEvent::from))
+    }
+
+    /// Every state-changing operation, newest first (ACC-12).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<AuditEvent>> {
+        let request = page_request(first, after)?;
+        let page = audit::audit_log(
+            &context::app(ctx).db,
+            self.pk,
+            request.after_key,
+            request.limit,
+        )
+        .await
+        .map_err(top_level)?;
+        Ok(connection(page, request, |e| e.id, AuditEvent::from))
+    }
+}

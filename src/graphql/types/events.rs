@@ -1,0 +1,66 @@
+//! Login history (ACC-11) and audit log (ACC-12) entries.
+
+use async_graphql::{ID, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::enums::LoginMethodKind;
+use crate::{
+    domain,
+    graphql::node::{NodeKind, encode, encode_raw},
+};
+
+/// One sign-in attempt.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct LoginEvent {
+    pub id: ID,
+    pub at: DateTime<Utc>,
+    pub method: Option<LoginMethodKind>,
+    pub success: bool,
+    pub failure_reason: Option<String>,
+    pub client_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl From<entity::login_events::Model> for LoginEvent {
+    fn from(m: entity::login_events::Model) -> Self {
+        Self {
+            id: encode(NodeKind::LoginEvent, m.id),
+            at: m.at,
+            method: m
+                .method
+                .as_deref()
+                .and_then(domain::LoginMethodKind::parse)
+                .map(Into::into),
+            success: m.success,
+            failure_reason: m.failure_reason,
+            client_address: m.client_address,
+            user_agent: m.user_agent,
+        }
+    }
+}
+
+/// One state-changing operation: who, what, when, on which object, from where.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct AuditEvent {
+    pub id: ID,
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub target_id: Option<ID>,
+    pub actor: String,
+    pub client_address: Option<String>,
+}
+
+impl From<entity::audit_events::Model> for AuditEvent {
+    fn from(m: entity::audit_events::Model) -> Self {
+        // The service layer records targets as "Type:pk", the global ID's plain form.
+        let target_id = m.target_id.as_deref().map(encode_raw);
+        Self {
+            id: encode(NodeKind::AuditEvent, m.id),
+            at: m.at,
+            action: m.action,
+            target_id,
+            actor: m.actor,
+            client_address: m.client_address,
+        }
+    }
+}

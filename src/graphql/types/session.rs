@@ -1,0 +1,74 @@
+//! The signed-in viewer, its session, and what sign-in hands out.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::account::Account;
+use crate::{
+    graphql::{context, errors::top_level},
+    service::{Principal, accounts, sessions::OpenedSession, sign_in::IssuedChallenge},
+};
+
+/// The signed-in principal.
+pub struct Viewer(pub Principal);
+
+/// The signed-in principal and the root account it acts in.
+#[Object]
+impl Viewer {
+    /// The root account the session acts in (for a sub-user: its root account).
+    async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Account> {
+        accounts::load(&context::app(ctx).db, self.0.account_id)
+            .await
+            .map(Account::from)
+            .map_err(top_level)
+    }
+
+    async fn session(&self) -> Session {
+        Session {
+            expires_at: self.0.session_expires_at,
+        }
+    }
+}
+
+/// The current session.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Session {
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new session's secret, handed out once.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct SessionToken {
+    /// Send as `Authorization: Bearer <token>`; the web client also receives it as an HttpOnly cookie.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<OpenedSession> for SessionToken {
+    fn from(s: OpenedSession) -> Self {
+        Self {
+            token: s.token,
+            expires_at: s.expires_at,
+        }
+    }
+}
+
+/// Login protection asks for a second factor before the session is opened (MFA-06).
+#[derive(Debug, Clone, SimpleObject)]
+pub struct LoginChallenge {
+    /// Pass to completeLoginChallenge; it expires at `expiresAt`.
+    pub id: ID,
+    /// The second factors this principal can use: MFA, SMS, EMAIL.
+    pub methods: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<IssuedChallenge> for LoginChallenge {
+    fn from(c: IssuedChallenge) -> Self {
+        Self {
+            id: ID(c.token),
+            methods: c.methods,
+            expires_at: c.expires_at,
+        }
+    }
+}

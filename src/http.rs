@@ -1,0 +1,236 @@
+//! GraphQL over HTTP: POST JSON and GET queries, content negotiation on `Accept`, the
+//! request checks that keep browsers' cross-site requests out, and GraphiQL.
+
+use async_graphql::{Request, Response, http::GraphiQLSource, parser::types::OperationType};
+use axum::{
+    body::Bytes,
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    response::{Html, IntoResponse, Response as HttpResponse},
+};
+use serde_json::json;
+
+pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const APPLICATION_JSON: &str = "application/json";
+
+/// The media type the client accepts for the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    GraphqlResponseJson,
+    /// Legacy clients: always 200, errors in the body.
+    Json,
+}
+
+/// Reads `Accept`: graphql-response+json when named (or any type), plain JSON when only
+/// that is named; `None` when the client accepts neither.
+pub fn negotiate(headers: &HeaderMap) -> Option<ResponseType> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(ResponseType::GraphqlResponseJson);
+    };
+    let mut json = false;
+    for item in accept.split(',') {
+        let mut parts = item.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let refused = parts.any(|p| p.replace(' ', "") == "q=0");
+        if refused {
+            continue;
+        }
+        match media.as_str() {
+            GRAPHQL_RESPONSE_JSON | "application/*" | "*/*" => {
+                return Some(ResponseType::GraphqlResponseJson);
+            }
+            APPLICATION_JSON => json = true,
+            _ => {}
+        }
+    }
+    json.then_some(ResponseType::Json)
+}
+
+/// True for a browser navigating to the endpoint (GraphiQL instead of JSON).
+pub fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| {
+            a.split(',')
+                .next()
+                .is_some_and(|first| first.trim().starts_with("text/html"))
+        })
+}
+
+pub fn graphiql(endpoint: &str) -> HttpResponse {
+    Html(
+        GraphiQLSource::build()
+            .endpoint(endpoint)
+            .title("account-center")
+            .finish(),
+    )
+    .into_response()
+}
+
+/// An error answered before any GraphQL ran, in the negotiated shape.
+pub fn request_error(
+    status: StatusCode,
+    message: &str,
+    response_type: ResponseType,
+) -> HttpResponse {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+    let (status, content_type) = match response_type {
+        ResponseType::GraphqlResponseJson => (status, GRAPHQL_RESPONSE_JSON),
+        ResponseType::Json if status.is_client_error() && status != StatusCode::BAD_REQUEST => {
+            (status, APPLICATION_JSON)
+        }
+        ResponseType::Json => (StatusCode::BAD_REQUEST, APPLICATION_JSON),
+    };
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// Parses the request: JSON bodies for POST (only `application/json`, so a browser form
+/// or a text/plain "simple request" can never run a mutation), the query string for GET.
+pub fn parse_request(
+    method: &Method,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &Bytes,
+) -> Result<Request, (StatusCode, String)> {
+    if *method == Method::GET {
+        let query = query.unwrap_or_default();
+        return async_graphql::http::parse_query_string(query).map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("invalid query string: {e}"),
+            )
+        });
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if media != APPLICATION_JSON {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/json".to_owned(),
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    if !value.is_object() {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "the body must be one JSON object (batches are not accepted)".to_owned(),
+        ));
+    }
+    let query_is_string = value.get("query").is_some_and(serde_json::Value::is_string);
+    if !query_is_string {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "the body needs a `query` string".to_owned(),
+        ));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("invalid request: {e}")))
+}
+
+/// The operation type the request would run; `None` when the document does not parse or
+/// names no runnable operation (execution reports that properly).
+pub fn operation_type(request: &Request) -> Option<OperationType> {
+    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
+    let name = request.operation_name.as_deref();
+    doc.operations
+        .iter()
+        .find(|(op_name, _)| name.is_none() || op_name.map(|n| n.as_str()) == name)
+        .map(|(_, op)| op.node.ty)
+}
+
+/// Writes the GraphQL response: 400 for a request that never executed (parse or
+/// validation errors) under graphql-response+json, otherwise 200.
+pub fn graphql_response(response: Response, response_type: ResponseType) -> HttpResponse {
+    let not_executed = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let headers = response.http_headers.clone();
+    let body = if not_executed {
+        json!({ "errors": response.errors }).to_string()
+    } else {
+        serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_owned())
+    };
+    let (status, content_type) = match response_type {
+        ResponseType::GraphqlResponseJson if not_executed => {
+            (StatusCode::BAD_REQUEST, GRAPHQL_RESPONSE_JSON)
+        }
+        ResponseType::GraphqlResponseJson => (StatusCode::OK, GRAPHQL_RESPONSE_JSON),
+        ResponseType::Json => (StatusCode::OK, APPLICATION_JSON),
+    };
+    let mut http = (status, body).into_response();
+    http.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    for (name, value) in headers.iter() {
+        http.headers_mut().append(name, value.clone());
+    }
+    http
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn negotiates_the_response_media_type() {
+        assert_eq!(
+            negotiate(&HeaderMap::new()),
+            Some(ResponseType::GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(&accept("application/json")),
+            Some(ResponseType::Json)
+        );
+        assert_eq!(
+            negotiate(&accept(
+                "application/graphql-response+json, application/json;q=0.9"
+            )),
+            Some(ResponseType::GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(&accept("*/*")),
+            Some(ResponseType::GraphqlResponseJson)
+        );
+        assert_eq!(negotiate(&accept("text/html")), None);
+    }
+
+    #[test]
+    fn finds_the_operation_type() {
+        let q = Request::new("query A { viewer { __typename } } mutation B { __typename }");
+        assert_eq!(
+            operation_type(&q.clone().operation_name("B")),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(
+            operation_type(&q.operation_name("A")),
+            Some(OperationType::Query)
+        );
+        assert_eq!(
+            operation_type(&Request::new("{ viewer { __typename } }")),
+            Some(OperationType::Query)
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! account-center: the GraphQL backend of a cloud provider's account center.
+//! `build` assembles the same app the binary serves, so tests run the real thing.
+
+pub mod app;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod graphql;
+pub mod http;
+pub mod ports;
+pub mod service;
+pub mod telemetry;
+
+pub use app::{BuiltApp, build, serve, spawn_scheduler};

@@ -1,0 +1,81 @@
+//! The `account-center` binary: parse the configuration, start logging, run a subcommand.
+
+use std::{process::ExitCode, time::Duration};
+
+use account_center::{
+    config::{Cli, Command, redact_url},
+    db, graphql, telemetry,
+};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Schema { ops } => {
+            let sdl = if ops {
+                graphql::ops::sandbox_sdl()
+            } else {
+                graphql::console_sdl()
+            };
+            print!("{sdl}");
+            ExitCode::SUCCESS
+        }
+        Command::Migrate(args) => {
+            telemetry::init(false);
+            let result = async {
+                let conn = db::connect(&args.database_url, 1).await?;
+                db::migrate(&conn).await
+            }
+            .await;
+            match result {
+                Ok(()) => {
+                    tracing::info!(database = %redact_url(&args.database_url), "migrations applied");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "migration failed");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Serve(args) => {
+            telemetry::init(args.log_json);
+            let built = match account_center::build(&args).await {
+                Ok(built) => built,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot start");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let listener = match tokio::net::TcpListener::bind(args.listen).await {
+                Ok(listener) => listener,
+                Err(err) => {
+                    tracing::error!(error = %err, listen = %args.listen, "cannot listen");
+                    return ExitCode::FAILURE;
+                }
+            };
+            tracing::info!(
+                listen = %args.listen,
+                mode = if args.is_production() { "production" } else { "sandbox" },
+                database = %redact_url(&args.database.database_url),
+                ops_api = args.ops_token.is_some(),
+                graphiql = args.graphiql_enabled(),
+                "account-center serving"
+            );
+            let scheduler = account_center::spawn_scheduler(
+                built.state.app.clone(),
+                Duration::from_secs(args.scheduler_interval_secs.max(1)),
+            );
+            let served = account_center::serve(listener, built.router).await;
+            scheduler.abort();
+            match served {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    tracing::error!(error = %err, "server failed");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Traits for the outside world, and the sandbox adapters that stand in for them.
+
+pub mod captcha;
+pub mod clock;
+pub mod identity;
+pub mod notifier;
+
+pub use captcha::{Captcha, SandboxCaptcha};
+pub use clock::{Clock, SandboxClock, SystemClock};
+pub use identity::{ExternalIdentity, IdentityProvider, SandboxIdentityProvider};
+pub use notifier::{Message, Notifier, SandboxNotifier};
+
+/// An outside system did not answer as it should; the caller reports INTERNAL.
+#[derive(Debug, thiserror::Error)]
+#[error("outside system failed: {0}")]
+pub struct PortError(pub String);

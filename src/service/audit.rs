@@ -1,0 +1,142 @@
+//! The audit log (ACC-12) and the login history (ACC-11): writing and keyset listing.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use super::{Page, Principal, RequestMeta, ServiceResult};
+use crate::domain::LoginMethodKind;
+
+/// One state-changing operation, as the audit log keeps it.
+pub struct AuditEntry<'a> {
+    pub account_id: i64,
+    pub actor: String,
+    pub action: &'a str,
+    pub target_id: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl<'a> AuditEntry<'a> {
+    /// An action by the signed-in principal on its own account.
+    pub fn by(principal: &Principal, action: &'a str) -> Self {
+        Self {
+            account_id: principal.account_id,
+            actor: principal.actor(),
+            action,
+            target_id: None,
+            detail: None,
+        }
+    }
+
+    pub fn target(mut self, target_id: impl Into<String>) -> Self {
+        self.target_id = Some(target_id.into());
+        self
+    }
+}
+
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    entry: AuditEntry<'_>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    entity::audit_events::ActiveModel {
+        account_id: Set(entry.account_id),
+        actor: Set(entry.actor),
+        action: Set(entry.action.to_owned()),
+        target_id: Set(entry.target_id),
+        detail: Set(entry.detail),
+        client_address: Set(meta.client_address.clone()),
+        at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// One sign-in attempt, successful or not.
+pub struct LoginAttempt<'a> {
+    pub account_id: Option<i64>,
+    pub sub_user_id: Option<i64>,
+    pub method: Option<LoginMethodKind>,
+    pub failure_reason: Option<&'a str>,
+}
+
+pub async fn record_login(
+    conn: &impl ConnectionTrait,
+    attempt: LoginAttempt<'_>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    entity::login_events::ActiveModel {
+        account_id: Set(attempt.account_id),
+        sub_user_id: Set(attempt.sub_user_id),
+        at: Set(now),
+        method: Set(attempt.method.map(|m| m.as_str().to_owned())),
+        success: Set(attempt.failure_reason.is_none()),
+        failure_reason: Set(attempt.failure_reason.map(str::to_owned)),
+        client_address: Set(meta.client_address.clone()),
+        user_agent: Set(meta.user_agent.clone()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn login_history(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+    before: Option<i64>,
+    limit: u64,
+) -> ServiceResult<Page<entity::login_events::Model>> {
+    use entity::login_events::{Column, Entity};
+    let base = Entity::find().filter(Column::AccountId.eq(account_id));
+    let total = base.clone().count(conn).await?;
+    let mut query = base;
+    if let Some(before) = before {
+        query = query.filter(Column::Id.lt(before));
+    }
+    let mut rows = query
+        .order_by_desc(Column::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await?;
+    let has_next = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Ok(Page {
+        rows,
+        has_next,
+        total,
+    })
+}
+
+pub async fn audit_log(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+    before: Option<i64>,
+    limit: u64,
+) -> ServiceResult<Page<entity::audit_events::Model>> {
+    use entity::audit_events::{Column, Entity};
+    let base = Entity::find().filter(Column::AccountId.eq(account_id));
+    let total = base.clone().count(conn).await?;
+    let mut query = base;
+    if let Some(before) = before {
+        query = query.filter(Column::Id.lt(before));
+    }
+    let mut rows = query
+        .order_by_desc(Column::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await?;
+    let has_next = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    Ok(Page {
+        rows,
+        has_next,
+        total,
+    })
+}

@@ -1,0 +1,194 @@
+//! Verification codes: sent through the Notifier, stored keyed-hashed, single use,
+//! expiring, at most one per target per resend interval.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
+};
+
+use super::{AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult, rate_limit};
+use crate::{
+    crypto,
+    domain::{CodeChannel, CodePurpose, Email, Phone, Site},
+    ports::Message,
+};
+
+const CODE_DIGITS: usize = 6;
+
+/// Per client address, whatever the targets: stops one client from spraying codes.
+const CODES_PER_CLIENT: rate_limit::Limit = rate_limit::Limit {
+    scope: "codes-per-client",
+    max_hits: 30,
+    window: TimeDelta::hours(1),
+};
+
+/// The canonical form of a code target, so "+86 138…" and "138…" share one code row.
+pub fn normalize_target(channel: CodeChannel, raw: &str) -> ServiceResult<String> {
+    Ok(match channel {
+        CodeChannel::Sms => Phone::parse(raw)
+            .map_err(|e| ServiceError::refused_at(ErrorCode::InvalidInput, "target", e.message))?
+            .as_str()
+            .to_owned(),
+        CodeChannel::Email => Email::parse(raw)
+            .map_err(|e| ServiceError::refused_at(ErrorCode::InvalidInput, "target", e.message))?
+            .as_str()
+            .to_owned(),
+    })
+}
+
+/// Sends a new code; returns the seconds until the next one may be sent.
+pub async fn send(
+    ctx: &AppContext,
+    meta: &RequestMeta,
+    channel: CodeChannel,
+    raw_target: &str,
+    purpose: CodePurpose,
+    site: Option<Site>,
+    now: DateTime<Utc>,
+) -> ServiceResult<i64> {
+    use entity::verification_codes::{ActiveModel, Column, Entity};
+    let target = normalize_target(channel, raw_target)?;
+    let policy = ctx.policies.for_site(site.unwrap_or(Site::China));
+    let resend = policy.code_resend_interval;
+
+    if let Some(client) = &meta.client_address {
+        rate_limit::hit(&ctx.db, CODES_PER_CLIENT, client, now).await?;
+    }
+
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    crate::db::lock_scope(
+        &txn,
+        "code-target",
+        &format!("{}:{target}", channel.as_str()),
+    )
+    .await?;
+    let last = Entity::find()
+        .filter(Column::Channel.eq(channel.as_str()))
+        .filter(Column::Target.eq(&target))
+        .order_by_desc(Column::CreatedAt)
+        .one(&txn)
+        .await?;
+    if let Some(last) = last {
+        let next_allowed = last.created_at + resend;
+        if next_allowed > now {
+            return Err(ServiceError::rate_limited(
+                (next_allowed - now).num_seconds() + 1,
+            ));
+        }
+    }
+    let code = crypto::random_digits(CODE_DIGITS);
+    ActiveModel {
+        site: Set(site.map(|s| s.as_str().to_owned()).unwrap_or_default()),
+        channel: Set(channel.as_str().to_owned()),
+        target: Set(target.clone()),
+        purpose: Set(purpose.as_str().to_owned()),
+        code_hash: Set(code_hash(ctx, channel, &target, purpose, &code)),
+        created_at: Set(now),
+        expires_at: Set(now + policy.code_ttl),
+        consumed_at: Set(None),
+        failed_attempts: Set(0),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+
+    let minutes = policy.code_ttl.num_minutes();
+    ctx.notifier
+        .send(
+            Message {
+                channel,
+                target,
+                purpose: purpose.as_str().to_owned(),
+                body: format!(
+                    "Your verification code is {code}. It expires in {minutes} minutes. Never share it."
+                ),
+                code: Some(code),
+            },
+            now,
+        )
+        .await?;
+    Ok(resend.num_seconds())
+}
+
+fn code_hash(
+    ctx: &AppContext,
+    channel: CodeChannel,
+    target: &str,
+    purpose: CodePurpose,
+    code: &str,
+) -> String {
+    ctx.secret
+        .keyed_hash(&["code", channel.as_str(), target, purpose.as_str(), code])
+}
+
+/// Checks and burns the newest code for (channel, target, purpose). `field` names the
+/// input that carried the code, for the user error. Two requests racing with the same
+/// code: exactly one consumes it.
+pub async fn consume(
+    ctx: &AppContext,
+    channel: CodeChannel,
+    target: &str,
+    purpose: CodePurpose,
+    code: &str,
+    field: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use entity::verification_codes::{Column, Entity};
+    let latest = Entity::find()
+        .filter(Column::Channel.eq(channel.as_str()))
+        .filter(Column::Target.eq(target))
+        .filter(Column::Purpose.eq(purpose.as_str()))
+        .filter(Column::ConsumedAt.is_null())
+        .order_by_desc(Column::CreatedAt)
+        .one(&ctx.db)
+        .await?;
+    let invalid = || ServiceError::refused_at(ErrorCode::InvalidCode, field, "the code is wrong");
+    let Some(row) = latest else {
+        return Err(invalid());
+    };
+    let max_attempts = ctx.policies.for_site(Site::China).code_max_attempts;
+    if row.failed_attempts >= max_attempts {
+        return Err(invalid());
+    }
+    if row.expires_at <= now {
+        return Err(ServiceError::refused_at(
+            ErrorCode::CodeExpired,
+            field,
+            "the code has expired; ask for a new one",
+        ));
+    }
+    let expected = code_hash(ctx, channel, target, purpose, code.trim());
+    if !crypto::constant_time_eq(&expected, &row.code_hash) {
+        Entity::update_many()
+            .col_expr(
+                Column::FailedAttempts,
+                sea_orm::ExprTrait::add(Expr::col(Column::FailedAttempts), 1),
+            )
+            .filter(Column::Id.eq(row.id))
+            .exec(&ctx.db)
+            .await?;
+        return Err(invalid());
+    }
+    let claimed = Entity::update_many()
+        .col_expr(Column::ConsumedAt, Expr::value(now))
+        .filter(Column::Id.eq(row.id))
+        .filter(Column::ConsumedAt.is_null())
+        .exec(&ctx.db)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+/// Drops codes that can no longer be used (scheduled cleanup).
+pub async fn purge_expired(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<u64> {
+    use entity::verification_codes::{Column, Entity};
+    let keep_for = TimeDelta::days(1);
+    let res = Entity::delete_many()
+        .filter(Column::ExpiresAt.lt(now - keep_for))
+        .exec(&ctx.db)
+        .await?;
+    Ok(res.rows_affected)
+}

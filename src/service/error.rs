@@ -1,0 +1,141 @@
+//! The service layer's error: a refused business rule (a user error with a stable code)
+//! or a request-level failure (unauthenticated, forbidden, malformed, internal).
+
+use sea_orm::DbErr;
+
+use crate::domain::DomainError;
+
+/// Stable codes of refused business rules, as the contract's `UserErrorCode` names them.
+/// It derives the GraphQL enum here so the code list exists exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(name = "UserErrorCode", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    InvalidInput,
+    NotFound,
+    PasswordTooWeak,
+    InvalidCredentials,
+    CaptchaRequired,
+    AccountLocked,
+    AccountNotActive,
+    InvalidCode,
+    CodeExpired,
+    RateLimited,
+    IdentifierTaken,
+    PhoneBindingLimit,
+    LastLoginMethod,
+    LoginMethodKindAlreadyBound,
+    SecondFactorRequired,
+    VerificationInProgress,
+    AlreadyVerified,
+    NotVerified,
+    Underage,
+    MethodNotAvailable,
+    WrongSite,
+    IdentityQuotaExceeded,
+    ChangeTooSoon,
+    ChangeNotSupported,
+    OverduePayment,
+    WrongAmount,
+    AttemptsExhausted,
+    VerificationExpired,
+    NotPending,
+    MemberLimit,
+    NameTaken,
+    ActiveAccessKeys,
+    AccessKeyLimit,
+    ProjectDisabled,
+    MfaDeviceAlreadyBound,
+    NoMfaDevice,
+    CancellationPreconditions,
+    NotCancelling,
+}
+
+/// A business rule said no.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    /// The input field at fault, e.g. `["input", "password"]`.
+    pub field: Option<Vec<String>>,
+    pub message: String,
+    /// For RATE_LIMITED: seconds until a retry may succeed.
+    pub retry_after_seconds: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{}", .0.message)]
+    Refused(Refusal),
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("this principal may not do that")]
+    Forbidden,
+    #[error("{0}")]
+    BadInput(String),
+    /// Logged with the request ID, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl ServiceError {
+    pub fn refused(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Refused(Refusal {
+            code,
+            field: None,
+            message: message.into(),
+            retry_after_seconds: None,
+        })
+    }
+
+    /// A refusal blamed on `input.<field>`.
+    pub fn refused_at(code: ErrorCode, field: &str, message: impl Into<String>) -> Self {
+        Self::Refused(Refusal {
+            code,
+            field: Some(vec!["input".to_owned(), field.to_owned()]),
+            message: message.into(),
+            retry_after_seconds: None,
+        })
+    }
+
+    pub fn rate_limited(retry_after_seconds: i64) -> Self {
+        Self::Refused(Refusal {
+            code: ErrorCode::RateLimited,
+            field: None,
+            message: format!("too many requests; retry in {retry_after_seconds} s"),
+            retry_after_seconds: Some(retry_after_seconds.max(1)),
+        })
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::refused(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
+impl From<DbErr> for ServiceError {
+    fn from(err: DbErr) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
+impl From<DomainError> for ServiceError {
+    fn from(err: DomainError) -> Self {
+        Self::refused_at(ErrorCode::InvalidInput, err.field, err.message)
+    }
+}
+
+impl From<crate::ports::PortError> for ServiceError {
+    fn from(err: crate::ports::PortError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
+impl From<crate::crypto::HashError> for ServiceError {
+    fn from(err: crate::crypto::HashError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}

@@ -1,0 +1,204 @@
+//! Binding and unbinding login methods (LOG-01..05).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+};
+
+use super::{
+    AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult,
+    accounts::{self, NewLoginMethod},
+    audit::{self, AuditEntry},
+    security::{self, SecondFactor},
+};
+use crate::{
+    crypto, db,
+    domain::{CodePurpose, LoginMethodKind, Site},
+};
+
+/// The login methods of one account, oldest first.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+) -> ServiceResult<Vec<entity::login_methods::Model>> {
+    use entity::login_methods::{Column, Entity};
+    Ok(Entity::find()
+        .filter(Column::AccountId.eq(account_id))
+        .order_by_asc(Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// What the bind form sends.
+#[derive(Debug, Default)]
+pub struct Binding {
+    pub kind: Option<LoginMethodKind>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub email_code: Option<String>,
+    pub provider_code: Option<String>,
+}
+
+/// Binds a login method of a kind the account lacks (LOG-01). An e-mail needs its code;
+/// its password becomes the account's password when it has none, and must be the
+/// current one otherwise.
+pub async fn bind(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    form: Binding,
+    now: DateTime<Utc>,
+) -> ServiceResult<(entity::login_methods::Model, entity::accounts::Model)> {
+    principal.require_root()?;
+    let kind = form
+        .kind
+        .ok_or_else(|| ServiceError::BadInput("kind is required".into()))?;
+    let account = accounts::load(&ctx.db, principal.account_id).await?;
+    let site = Site::parse(&account.site).unwrap_or(Site::China);
+    if list(&ctx.db, account.id)
+        .await?
+        .iter()
+        .any(|m| m.kind == kind.as_str())
+    {
+        return Err(ServiceError::refused_at(
+            ErrorCode::LoginMethodKindAlreadyBound,
+            "kind",
+            format!(
+                "a {} login method is already bound; unbind it first",
+                kind.as_str()
+            ),
+        ));
+    }
+    let (method, new_password_hash) = if kind == LoginMethodKind::Email {
+        if let (Some(stored), Some(given)) = (&account.password_hash, &form.password) {
+            if !crypto::verify_password(given.clone(), Some(stored.clone())).await {
+                return Err(ServiceError::refused_at(
+                    ErrorCode::InvalidCredentials,
+                    "password",
+                    "enter the account's current password",
+                ));
+            }
+        }
+        let has_password = account.password_hash.is_some();
+        let password = if has_password { &None } else { &form.password };
+        let (email, hash) = if has_password {
+            let email = accounts::prove_email_only(
+                ctx,
+                site,
+                &form.email,
+                &form.email_code,
+                CodePurpose::BindEmail,
+                now,
+            )
+            .await?;
+            (email, None)
+        } else {
+            let (email, hash) = accounts::prove_email_login(
+                ctx,
+                site,
+                &form.email,
+                password,
+                &form.email_code,
+                CodePurpose::BindEmail,
+                now,
+            )
+            .await?;
+            (email, Some(hash))
+        };
+        (
+            NewLoginMethod {
+                kind,
+                identifier: email.as_str().to_owned(),
+            },
+            hash,
+        )
+    } else {
+        let external_id = accounts::resolve_provider(ctx, kind, &form.provider_code).await?;
+        (
+            NewLoginMethod {
+                kind,
+                identifier: external_id,
+            },
+            None,
+        )
+    };
+
+    let txn = db::begin_write(&ctx.db).await?;
+    db::lock_scope(&txn, "login-methods", &account.id.to_string()).await?;
+    let bound = accounts::insert_login_method(&txn, &method, account.id, site, false, now).await?;
+    let mut account = accounts::load(&txn, account.id).await?;
+    if let Some(hash) = new_password_hash {
+        let mut active: entity::accounts::ActiveModel = account.into();
+        active.password_hash = Set(Some(hash));
+        account = active.update(&txn).await?;
+    }
+    let entry =
+        AuditEntry::by(principal, "login_method.bind").target(format!("LoginMethod:{}", bound.id));
+    audit::record(&txn, entry, meta, now).await?;
+    txn.commit().await?;
+    Ok((bound, account))
+}
+
+/// Unbinds one login method; the last one stays (LOG-02). A registration method unbinds
+/// like any other (LOG-03). Operation protection applies (MFA-07); an MFA device is not
+/// touched (MFA-08).
+pub async fn unbind(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    login_method_id: i64,
+    factor: Option<&SecondFactor>,
+    now: DateTime<Utc>,
+) -> ServiceResult<entity::accounts::Model> {
+    use entity::login_methods::{Column, Entity};
+    principal.require_root()?;
+    let account = accounts::load(&ctx.db, principal.account_id).await?;
+    let owned = || {
+        Entity::find()
+            .filter(Column::Id.eq(login_method_id))
+            .filter(Column::AccountId.eq(account.id))
+    };
+    if owned().one(&ctx.db).await?.is_none() {
+        return Err(ServiceError::refused_at(
+            ErrorCode::NotFound,
+            "loginMethodId",
+            "login method not found",
+        ));
+    }
+    security::guard_protected_operation(ctx, &account, None, factor, now).await?;
+
+    let txn = db::begin_write(&ctx.db).await?;
+    // Two unbinds racing for the last two methods must not leave none.
+    db::lock_scope(&txn, "login-methods", &account.id.to_string()).await?;
+    let method = owned().one(&txn).await?.ok_or_else(|| {
+        ServiceError::refused_at(
+            ErrorCode::NotFound,
+            "loginMethodId",
+            "login method not found",
+        )
+    })?;
+    let remaining = Entity::find()
+        .filter(Column::AccountId.eq(account.id))
+        .count(&txn)
+        .await?;
+    if remaining <= 1 {
+        return Err(ServiceError::refused_at(
+            ErrorCode::LastLoginMethod,
+            "loginMethodId",
+            "an account keeps at least one login method: bind another one first",
+        ));
+    }
+    let target = format!("LoginMethod:{}", method.id);
+    method.delete(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry::by(principal, "login_method.unbind").target(target),
+        meta,
+        now,
+    )
+    .await?;
+    let account = accounts::load(&txn, account.id).await?;
+    txn.commit().await?;
+    Ok(account)
+}

@@ -1,0 +1,95 @@
+//! Use-cases, one module per area: each takes the context, the principal and `now`, runs
+//! its transaction and returns a `ServiceResult`.
+
+pub mod accounts;
+pub mod audit;
+pub mod codes;
+pub mod error;
+pub mod login_methods;
+pub mod mfa;
+pub mod rate_limit;
+pub mod reviews;
+pub mod scheduler;
+pub mod security;
+pub mod sessions;
+pub mod sign_in;
+pub mod standing;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+
+pub use error::{ErrorCode, Refusal, ServiceError, ServiceResult};
+
+use crate::{
+    crypto::SecretKey,
+    domain::{Policies, Site},
+    ports::{Captcha, Clock, IdentityProvider, Notifier},
+};
+
+/// Everything a use-case may reach: the database, the ports and the site policies.
+pub struct AppContext {
+    pub db: DatabaseConnection,
+    pub clock: Arc<dyn Clock>,
+    pub notifier: Arc<dyn Notifier>,
+    pub captcha: Arc<dyn Captcha>,
+    pub identity: Arc<dyn IdentityProvider>,
+    pub policies: Policies,
+    pub secret: SecretKey,
+}
+
+/// Where a request came from, for login history, audit and rate limits.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub client_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The signed-in principal: a root account, or a sub-user acting in its root account.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account_id: i64,
+    pub site: Site,
+    pub sub_user_id: Option<i64>,
+    pub session_id: i64,
+    pub session_expires_at: DateTime<Utc>,
+}
+
+impl Principal {
+    /// Root-only operations (SUB-08) refuse sub-users.
+    pub fn require_root(&self) -> ServiceResult<()> {
+        match self.sub_user_id {
+            None => Ok(()),
+            Some(_) => Err(ServiceError::Forbidden),
+        }
+    }
+
+    /// The actor as written to the audit log.
+    pub fn actor(&self) -> String {
+        match self.sub_user_id {
+            None => format!("account:{}", self.account_id),
+            Some(id) => format!("sub_user:{id}"),
+        }
+    }
+
+    /// The key of this principal's per-principal rows (lockout counters, MFA device).
+    pub fn principal_key(&self) -> String {
+        principal_key(self.account_id, self.sub_user_id)
+    }
+}
+
+pub fn principal_key(account_id: i64, sub_user_id: Option<i64>) -> String {
+    match sub_user_id {
+        None => format!("account:{account_id}"),
+        Some(id) => format!("sub_user:{id}"),
+    }
+}
+
+/// One page of a list, fetched by keyset, with the whole list's size.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub has_next: bool,
+    pub total: u64,
+}

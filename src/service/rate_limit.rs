@@ -1,0 +1,59 @@
+//! Fixed-window rate limits counted in the database, so every server instance shares them.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    sea_query::{Expr, OnConflict, Query},
+};
+
+use super::{ServiceError, ServiceResult};
+
+/// One limit: at most `max_hits` per `window` for one key.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub scope: &'static str,
+    pub max_hits: i32,
+    pub window: TimeDelta,
+}
+
+/// Counts a hit for `key` and refuses with RATE_LIMITED once the window is full.
+pub async fn hit(
+    db: &DatabaseConnection,
+    limit: Limit,
+    key: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use entity::rate_limit_buckets::{Column, Entity};
+    let window_secs = limit.window.num_seconds().max(1);
+    let start_secs = now.timestamp().div_euclid(window_secs) * window_secs;
+    let window_start = DateTime::<Utc>::from_timestamp(start_secs, 0).unwrap_or(now);
+    let bucket_key = format!("{}:{key}", limit.scope);
+
+    // One statement increments atomically, whatever the number of instances.
+    let upsert = Query::insert()
+        .into_table(Entity)
+        .columns([Column::BucketKey, Column::WindowStart, Column::Hits])
+        .values([bucket_key.clone().into(), window_start.into(), 1.into()])
+        .map_err(|e| DbErr::Custom(e.to_string()))?
+        .on_conflict(
+            OnConflict::columns([Column::BucketKey, Column::WindowStart])
+                .value(
+                    Column::Hits,
+                    sea_orm::ExprTrait::add(Expr::col((Entity, Column::Hits)), 1),
+                )
+                .to_owned(),
+        )
+        .to_owned();
+    db.execute(&upsert).await?;
+    let hits = Entity::find()
+        .filter(Column::BucketKey.eq(bucket_key))
+        .filter(Column::WindowStart.eq(window_start))
+        .one(db)
+        .await?
+        .map_or(0, |b| b.hits);
+    if hits > limit.max_hits {
+        let retry = (window_start + TimeDelta::seconds(window_secs) - now).num_seconds();
+        return Err(ServiceError::rate_limited(retry));
+    }
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! The operators' review queue (VER-03, VER-16): verifications that wait for a person.
+
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::ServiceResult;
+
+/// Methods and change types that an operator decides (the others decide themselves).
+const REVIEWED_METHODS: [&str; 2] = ["ID_DOCUMENT", "BUSINESS_DOCUMENT"];
+const REVIEWED_CHANGES: [&str; 3] = ["CHANGE_SUBJECT", "CHANGE_NAME", "UPDATE_LEGAL_PERSON"];
+
+/// Pending reviews, oldest first, with the account number they belong to.
+pub async fn pending(
+    conn: &impl ConnectionTrait,
+    limit: u64,
+) -> ServiceResult<Vec<(entity::verifications::Model, String)>> {
+    use entity::verifications::{Column, Entity};
+    let rows = Entity::find()
+        .filter(Column::State.eq("PENDING"))
+        .filter(
+            Condition::any()
+                .add(Column::Method.is_in(REVIEWED_METHODS))
+                .add(Column::ChangeType.is_in(REVIEWED_CHANGES)),
+        )
+        .order_by_asc(Column::SubmittedAt)
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let account_ids: Vec<i64> = rows.iter().map(|v| v.account_id).collect();
+    let numbers: std::collections::HashMap<i64, String> = entity::accounts::Entity::find()
+        .filter(entity::accounts::Column::Id.is_in(account_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.account_number))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|v| {
+            let number = numbers.get(&v.account_id).cloned().unwrap_or_default();
+            (v, number)
+        })
+        .collect())
+}

@@ -1,0 +1,43 @@
+//! Scheduled work: the jobs that the server's interval and the ops `runScheduledJobs` run.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::{AppContext, ServiceResult, codes};
+
+/// What one run did, for the ops answer and the log.
+#[derive(Debug, Default, Clone)]
+pub struct JobReport {
+    pub codes_purged: u64,
+    pub challenges_purged: u64,
+    pub rate_buckets_purged: u64,
+}
+
+impl std::fmt::Display for JobReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "purged {} codes, {} login challenges, {} rate-limit windows",
+            self.codes_purged, self.challenges_purged, self.rate_buckets_purged
+        )
+    }
+}
+
+/// Runs every due job once. Each job is idempotent, so overlapping runs (several
+/// instances) do no harm.
+pub async fn run_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<JobReport> {
+    let stale = now - TimeDelta::days(1);
+    let challenges = entity::login_challenges::Entity::delete_many()
+        .filter(entity::login_challenges::Column::ExpiresAt.lt(stale))
+        .exec(&ctx.db)
+        .await?;
+    let buckets = entity::rate_limit_buckets::Entity::delete_many()
+        .filter(entity::rate_limit_buckets::Column::WindowStart.lt(stale))
+        .exec(&ctx.db)
+        .await?;
+    Ok(JobReport {
+        codes_purged: codes::purge_expired(ctx, now).await?,
+        challenges_purged: challenges.rows_affected,
+        rate_buckets_purged: buckets.rows_affected,
+    })
+}

@@ -1,0 +1,445 @@
+//! Security settings: second factors (ACC-08, MFA-07), password (LOG-06), secure phone
+//! (ACC-07), security e-mail and the protection switches.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    sea_query::Expr,
+};
+
+use super::{
+    AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult, accounts,
+    audit::{self, AuditEntry},
+    codes, mfa, principal_key, sessions, sign_in,
+};
+use crate::{
+    db,
+    domain::{CodeChannel, CodePurpose, Email, Lifecycle, Password, Phone, Site},
+};
+
+/// A second factor as the client sends it: an MFA code, or a code sent to the secure
+/// phone (SMS) or security e-mail (EMAIL).
+#[derive(Debug, Clone, Default)]
+pub struct SecondFactor {
+    pub mfa_code: Option<String>,
+    pub channel: Option<CodeChannel>,
+    pub code: Option<String>,
+}
+
+fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn site_of(account: &entity::accounts::Model) -> Site {
+    Site::parse(&account.site).unwrap_or(Site::China)
+}
+
+fn required_factor() -> ServiceError {
+    ServiceError::refused_at(
+        ErrorCode::SecondFactorRequired,
+        "secondFactor",
+        "this operation needs a second factor: an MFA code or a code sent to your secure phone or security e-mail",
+    )
+}
+
+/// The second factors a principal can use, in the order a console offers them.
+pub async fn available_factors(
+    conn: &impl ConnectionTrait,
+    account: &entity::accounts::Model,
+    sub_user_id: Option<i64>,
+) -> ServiceResult<Vec<String>> {
+    let mut methods = Vec::new();
+    let has_device = entity::mfa_devices::Entity::find()
+        .filter(
+            entity::mfa_devices::Column::PrincipalKey.eq(principal_key(account.id, sub_user_id)),
+        )
+        .count(conn)
+        .await?
+        > 0;
+    if has_device {
+        methods.push("MFA".to_owned());
+    }
+    if sub_user_id.is_none() {
+        if account.secure_phone.is_some() {
+            methods.push(CodeChannel::Sms.as_str().to_owned());
+        }
+        if account.security_email.is_some() {
+            methods.push(CodeChannel::Email.as_str().to_owned());
+        }
+    }
+    Ok(methods)
+}
+
+/// Checks one second factor for `purpose`. `only_channel` narrows the code channel
+/// (ACC-08: the *old* phone for a phone change); an MFA code is always accepted.
+pub async fn verify_factor_on(
+    ctx: &AppContext,
+    account: &entity::accounts::Model,
+    sub_user_id: Option<i64>,
+    factor: &SecondFactor,
+    purpose: CodePurpose,
+    only_channel: Option<CodeChannel>,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let policy = ctx.policies.for_site(site_of(account));
+    if let Some(code) = present(&factor.mfa_code) {
+        let key = principal_key(account.id, sub_user_id);
+        return mfa::verify_device_code(ctx, &key, code, policy, "secondFactor", now).await;
+    }
+    let (Some(channel), Some(code)) = (factor.channel, present(&factor.code)) else {
+        return Err(required_factor());
+    };
+    if only_channel.is_some_and(|only| only != channel) || sub_user_id.is_some() {
+        return Err(ServiceError::refused_at(
+            ErrorCode::InvalidInput,
+            "secondFactor",
+            "this channel cannot confirm this operation",
+        ));
+    }
+    let target = match channel {
+        CodeChannel::Sms => account.secure_phone.as_deref(),
+        CodeChannel::Email => account.security_email.as_deref(),
+    }
+    .ok_or_else(|| {
+        ServiceError::refused_at(
+            ErrorCode::InvalidInput,
+            "secondFactor",
+            "no secure phone or security e-mail is set for that channel",
+        )
+    })?;
+    codes::consume(ctx, channel, target, purpose, code, "secondFactor", now).await
+}
+
+pub async fn verify_factor(
+    ctx: &AppContext,
+    account: &entity::accounts::Model,
+    sub_user_id: Option<i64>,
+    factor: &SecondFactor,
+    purpose: CodePurpose,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    verify_factor_on(ctx, account, sub_user_id, factor, purpose, None, now).await
+}
+
+/// MFA-07 in one place: with operation protection on, a protected operation needs a
+/// fresh second factor. Every protected mutation calls this before it changes anything.
+pub async fn guard_protected_operation(
+    ctx: &AppContext,
+    account: &entity::accounts::Model,
+    sub_user_id: Option<i64>,
+    factor: Option<&SecondFactor>,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    if !account.operation_protection {
+        return Ok(());
+    }
+    let factor = factor.ok_or_else(required_factor)?;
+    verify_factor(
+        ctx,
+        account,
+        sub_user_id,
+        factor,
+        CodePurpose::Operation,
+        now,
+    )
+    .await
+}
+
+/// LOG-06: a new password takes effect at once and ends the principal's other sessions
+/// (LOG-09) and trusted devices. An account without a password (registered by a third
+/// party) sets its first one behind operation protection instead of a current password.
+pub async fn change_password(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    current: Option<&str>,
+    new_password: &str,
+    factor: Option<&SecondFactor>,
+    now: DateTime<Utc>,
+) -> ServiceResult<entity::accounts::Model> {
+    principal.require_root()?;
+    let account = accounts::load(&ctx.db, principal.account_id).await?;
+    let login_email = login_email(&ctx.db, account.id).await?;
+    if account.password_hash.is_none() {
+        guard_protected_operation(ctx, &account, None, factor, now).await?;
+    } else {
+        let current = current.filter(|c| !c.is_empty()).ok_or_else(|| {
+            ServiceError::refused_at(
+                ErrorCode::InvalidCredentials,
+                "currentPassword",
+                "enter your current password",
+            )
+        })?;
+        let candidate = sign_in::Candidate {
+            account: account.clone(),
+            sub_user_id: None,
+            method: None,
+        };
+        let key = principal.principal_key();
+        sign_in::guarded_password_check(
+            ctx,
+            meta,
+            &candidate,
+            &key,
+            current,
+            account.password_hash.clone(),
+            None,
+            now,
+        )
+        .await
+        .map_err(|err| match err {
+            ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {
+                r.field = Some(vec!["input".into(), "currentPassword".into()]);
+                r.message = "the current password is wrong".into();
+                ServiceError::Refused(r)
+            }
+            other => other,
+        })?;
+    }
+    let password = Password::parse(new_password, login_email.as_ref()).map_err(|e| {
+        ServiceError::refused_at(ErrorCode::PasswordTooWeak, "newPassword", e.message)
+    })?;
+    let hash = crate::crypto::hash_password(password.expose().to_owned()).await?;
+
+    let txn = db::begin_write(&ctx.db).await?;
+    let mut active: entity::accounts::ActiveModel = accounts::load(&txn, account.id).await?.into();
+    active.password_hash = Set(Some(hash));
+    let account = active.update(&txn).await?;
+    sessions::revoke_principal_sessions(&txn, account.id, None, Some(principal.session_id), now)
+        .await?;
+    revoke_trusted_devices(&txn, &principal.principal_key(), now).await?;
+    audit::record(
+        &txn,
+        AuditEntry::by(principal, "security.change_password"),
+        meta,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+async fn login_email(conn: &impl ConnectionTrait, account_id: i64) -> ServiceResult<Option<Email>> {
+    use entity::login_methods::{Column, Entity};
+    Ok(Entity::find()
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::Kind.eq(crate::domain::LoginMethodKind::Email.as_str()))
+        .one(conn)
+        .await?
+        .and_then(|m| Email::parse(&m.identifier).ok()))
+}
+
+pub async fn revoke_trusted_devices(
+    conn: &impl ConnectionTrait,
+    key: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use entity::trusted_devices::{Column, Entity};
+    Entity::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now))
+        .filter(Column::PrincipalKey.eq(key))
+        .filter(Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Accounts of one site, other than `except`, whose secure phone is `phone` (ACC-07).
+async fn accounts_on_phone(
+    conn: &impl ConnectionTrait,
+    site: Site,
+    phone: &str,
+    except: i64,
+) -> ServiceResult<u64> {
+    use entity::accounts::{Column, Entity};
+    Ok(Entity::find()
+        .filter(Column::Site.eq(site.as_str()))
+        .filter(Column::SecurePhone.eq(phone))
+        .filter(Column::Lifecycle.ne(Lifecycle::Cancelled.as_str()))
+        .filter(Column::Id.ne(except))
+        .count(conn)
+        .await?)
+}
+
+/// ACC-07, ACC-08: a code to the new phone, and a code to the old one (or an MFA code)
+/// when one is set. The 5-accounts limit holds under concurrency (locked per number).
+pub async fn change_secure_phone(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    new_phone: &str,
+    new_phone_code: &str,
+    factor: Option<&SecondFactor>,
+    now: DateTime<Utc>,
+) -> ServiceResult<entity::accounts::Model> {
+    principal.require_root()?;
+    let phone = Phone::parse(new_phone)
+        .map_err(|e| ServiceError::refused_at(ErrorCode::InvalidInput, "newPhone", e.message))?;
+    let account = accounts::load(&ctx.db, principal.account_id).await?;
+    let site = site_of(&account);
+    let limit = ctx.policies.for_site(site).phone_binding_limit;
+    let over_limit = || {
+        ServiceError::refused_at(
+            ErrorCode::PhoneBindingLimit,
+            "newPhone",
+            format!("this number is already the secure phone of {limit} accounts"),
+        )
+    };
+    // Checked before any code is spent, and again under the lock below.
+    if accounts_on_phone(&ctx.db, site, phone.as_str(), account.id).await?
+        >= u64::try_from(limit).unwrap_or(0)
+    {
+        return Err(over_limit());
+    }
+    let needs_old = account.secure_phone.is_some();
+    if needs_old || account.operation_protection {
+        let factor = factor.ok_or_else(required_factor)?;
+        let only = needs_old.then_some(CodeChannel::Sms);
+        verify_factor_on(
+            ctx,
+            &account,
+            None,
+            factor,
+            CodePurpose::Operation,
+            only,
+            now,
+        )
+        .await?;
+    }
+    codes::consume(
+        ctx,
+        CodeChannel::Sms,
+        phone.as_str(),
+        CodePurpose::BindPhone,
+        new_phone_code,
+        "newPhoneCode",
+        now,
+    )
+    .await?;
+
+    let txn = db::begin_write(&ctx.db).await?;
+    db::lock_scope(
+        &txn,
+        "secure-phone",
+        &format!("{}:{}", site.as_str(), phone.as_str()),
+    )
+    .await?;
+    if accounts_on_phone(&txn, site, phone.as_str(), account.id).await?
+        >= u64::try_from(limit).unwrap_or(0)
+    {
+        return Err(over_limit());
+    }
+    let mut active: entity::accounts::ActiveModel = accounts::load(&txn, account.id).await?.into();
+    active.secure_phone = Set(Some(phone.as_str().to_owned()));
+    let account = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry::by(principal, "security.change_secure_phone"),
+        meta,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+/// ACC-06, ACC-08: the security e-mail, confirmed by a code to the new address and, when
+/// one is set, a code to the old address or an MFA code.
+pub async fn change_security_email(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    new_email: &str,
+    new_email_code: &str,
+    factor: Option<&SecondFactor>,
+    now: DateTime<Utc>,
+) -> ServiceResult<entity::accounts::Model> {
+    principal.require_root()?;
+    let email = Email::parse(new_email)
+        .map_err(|e| ServiceError::refused_at(ErrorCode::InvalidInput, "newEmail", e.message))?;
+    let account = accounts::load(&ctx.db, principal.account_id).await?;
+    let needs_old = account.security_email.is_some();
+    if needs_old || account.operation_protection {
+        let factor = factor.ok_or_else(required_factor)?;
+        let only = needs_old.then_some(CodeChannel::Email);
+        verify_factor_on(
+            ctx,
+            &account,
+            None,
+            factor,
+            CodePurpose::Operation,
+            only,
+            now,
+        )
+        .await?;
+    }
+    codes::consume(
+        ctx,
+        CodeChannel::Email,
+        email.as_str(),
+        CodePurpose::BindEmail,
+        new_email_code,
+        "newEmailCode",
+        now,
+    )
+    .await?;
+    let txn = db::begin_write(&ctx.db).await?;
+    let mut active: entity::accounts::ActiveModel = accounts::load(&txn, account.id).await?.into();
+    active.security_email = Set(Some(email.as_str().to_owned()));
+    let account = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry::by(principal, "security.change_security_email"),
+        meta,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+/// Login protection (MFA-06) and operation protection (MFA-07) switches. Any change needs
+/// a fresh second factor, and turning one on needs a factor to exist.
+pub async fn update_protection(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    login_protection: Option<bool>,
+    operation_protection: Option<bool>,
+    factor: Option<&SecondFactor>,
+    now: DateTime<Utc>,
+) -> ServiceResult<entity::accounts::Model> {
+    principal.require_root()?;
+    let account = accounts::load(&ctx.db, principal.account_id).await?;
+    let changes_login = login_protection.is_some_and(|v| v != account.login_protection);
+    let changes_operation = operation_protection.is_some_and(|v| v != account.operation_protection);
+    if !changes_login && !changes_operation {
+        return Ok(account);
+    }
+    if available_factors(&ctx.db, &account, None).await?.is_empty() {
+        return Err(ServiceError::refused(
+            ErrorCode::InvalidInput,
+            "set a secure phone, a security e-mail or an MFA device first",
+        ));
+    }
+    let factor = factor.ok_or_else(required_factor)?;
+    verify_factor(ctx, &account, None, factor, CodePurpose::Operation, now).await?;
+    let txn = db::begin_write(&ctx.db).await?;
+    let mut active: entity::accounts::ActiveModel = accounts::load(&txn, account.id).await?.into();
+    if let Some(v) = login_protection {
+        active.login_protection = Set(v);
+    }
+    if let Some(v) = operation_protection {
+        active.operation_protection = Set(v);
+    }
+    let account = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        AuditEntry::by(principal, "security.update_protection"),
+        meta,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(account)
+}

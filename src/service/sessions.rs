@@ -1,0 +1,127 @@
+//! Sessions (LOG-09): random tokens stored hashed, with an expiry; revocation.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
+};
+
+use super::{AppContext, Principal, RequestMeta, ServiceResult};
+use crate::{
+    crypto,
+    domain::{Lifecycle, Site},
+};
+
+const TOKEN_BYTES: usize = 32;
+
+/// A session just opened: the token exists only here and in the client's hands.
+#[derive(Debug, Clone)]
+pub struct OpenedSession {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn open(
+    conn: &impl ConnectionTrait,
+    ctx: &AppContext,
+    account_id: i64,
+    site: Site,
+    sub_user_id: Option<i64>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> ServiceResult<OpenedSession> {
+    let token = crypto::random_token(TOKEN_BYTES);
+    let expires_at = now + ctx.policies.for_site(site).session_ttl;
+    entity::sessions::ActiveModel {
+        token_hash: Set(crypto::token_hash(&token)),
+        account_id: Set(account_id),
+        sub_user_id: Set(sub_user_id),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        client_address: Set(meta.client_address.clone()),
+        user_agent: Set(meta.user_agent.clone()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(OpenedSession { token, expires_at })
+}
+
+/// The principal a bearer token or cookie stands for; `None` when it is unknown, expired,
+/// revoked, or its account can no longer sign in.
+pub async fn authenticate(
+    ctx: &AppContext,
+    token: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<Principal>> {
+    let Some(session) = entity::sessions::Entity::find()
+        .filter(entity::sessions::Column::TokenHash.eq(crypto::token_hash(token)))
+        .one(&ctx.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if session.revoked_at.is_some() || session.expires_at <= now {
+        return Ok(None);
+    }
+    let Some(account) = entity::accounts::Entity::find_by_id(session.account_id)
+        .one(&ctx.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let lifecycle = Lifecycle::parse(&account.lifecycle).unwrap_or(Lifecycle::Cancelled);
+    let Some(site) = Site::parse(&account.site) else {
+        return Ok(None);
+    };
+    if lifecycle == Lifecycle::Cancelled {
+        return Ok(None);
+    }
+    Ok(Some(Principal {
+        account_id: account.id,
+        site,
+        sub_user_id: session.sub_user_id,
+        session_id: session.id,
+        session_expires_at: session.expires_at,
+    }))
+}
+
+/// Revokes one session.
+pub async fn revoke(
+    conn: &impl ConnectionTrait,
+    session_id: i64,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use entity::sessions::{Column, Entity};
+    Entity::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now))
+        .filter(Column::Id.eq(session_id))
+        .filter(Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every live session of one principal (the root's own sessions when
+/// `sub_user_id` is None), except `keep`.
+pub async fn revoke_principal_sessions(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+    sub_user_id: Option<i64>,
+    keep: Option<i64>,
+    now: DateTime<Utc>,
+) -> ServiceResult<u64> {
+    use entity::sessions::{Column, Entity};
+    let mut update = Entity::update_many()
+        .col_expr(Column::RevokedAt, Expr::value(now))
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::RevokedAt.is_null());
+    update = match sub_user_id {
+        None => update.filter(Column::SubUserId.is_null()),
+        Some(id) => update.filter(Column::SubUserId.eq(id)),
+    };
+    if let Some(keep) = keep {
+        update = update.filter(Column::Id.ne(keep));
+    }
+    Ok(update.exec(conn).await?.rows_affected)
+}
