@@ -1,0 +1,11 @@
+//! One integration test binary: every scenario runs the real app (real migrations, real
+//! HTTP) on SQLite and, when TEST_DATABASE_URL is set, on a fresh PostgreSQL database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod accounts;
+mod http;
+mod security;
+mod sign_in;
