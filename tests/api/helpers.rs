@@ -80,7 +80,7 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestApp {
-    async fn start(backend: Backend) -> Option<(TestApp, Cleanup)> {
+    async fn start(backend: Backend, configure: impl FnOnce(&mut ServeArgs)) -> Option<(TestApp, Cleanup)> {
         let (url, cleanup) = match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{}.db", unique_name("ac_test")));
@@ -109,6 +109,7 @@ impl TestApp {
         let mut args = ServeArgs::for_database(url);
         args.ops_token = Some(OPS_TOKEN.to_owned());
         args.db_pool = 5;
+        configure(&mut args);
         let built = account_center::build(&args).await.expect("build the app");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -286,7 +287,16 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Some((app, db)) = TestApp::start(backend).await else {
+    run_with(backend, |_| {}, scenario).await;
+}
+
+/// Like `run`, with the server's settings adjusted first.
+pub async fn run_with<F, Fut>(backend: Backend, configure: impl FnOnce(&mut ServeArgs), scenario: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some((app, db)) = TestApp::start(backend, configure).await else {
         return;
     };
     scenario(app).await;

@@ -7,5 +7,6 @@ mod helpers;
 
 mod accounts;
 mod http;
+mod schema;
 mod security;
 mod sign_in;
