@@ -77,32 +77,21 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
     let secret = secret_key(&db, args).await?;
     let policies = load_policies(args)?;
 
-    let sandbox_clock = args.is_sandbox().then(|| Arc::new(SandboxClock::default()));
-    let (clock, notifier, captcha, identity): (
-        Arc<dyn Clock>,
-        Arc<dyn Notifier>,
-        Arc<dyn Captcha>,
-        Arc<dyn IdentityProvider>,
-    ) = match &sandbox_clock {
-        Some(clock) => (
-            clock.clone(),
-            Arc::new(SandboxNotifier::new(db.clone())),
-            Arc::new(SandboxCaptcha),
-            Arc::new(SandboxIdentityProvider),
-        ),
-        // Production adapters are the deployer's: this build ships none, so refuse.
-        None => {
-            return Err(StartError::Config(
-                "no production adapters (SMS/e-mail, captcha, identity providers) are configured in this build; run with --sandbox".into(),
-            ));
-        }
-    };
+    // Production adapters are the deployer's: this build ships only the sandbox, so
+    // production refuses to start rather than run without SMS, captcha or providers.
+    if !args.is_sandbox() {
+        return Err(StartError::Config(
+            "no production adapters (SMS/e-mail, captcha, identity providers) are configured in this build; run with --sandbox".into(),
+        ));
+    }
+    let sandbox_clock = Arc::new(SandboxClock::default());
+    let ports = SandboxPorts::new(&db, sandbox_clock.clone());
     let app = Arc::new(AppContext {
         db,
-        clock,
-        notifier,
-        captcha,
-        identity,
+        clock: ports.clock,
+        notifier: ports.notifier,
+        captcha: ports.captcha,
+        identity: ports.identity,
         policies,
         secret,
     });
@@ -117,7 +106,7 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
             secure: args.is_production(),
         },
     );
-    let ops = OpsSchema::build(app.clone(), sandbox_clock);
+    let ops = OpsSchema::build(app.clone(), Some(sandbox_clock));
     let state = AppState {
         app,
         console,
@@ -129,6 +118,25 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         router: router(state.clone(), args),
         state,
     })
+}
+
+/// The sandbox stand-ins for every outside system.
+struct SandboxPorts {
+    clock: Arc<dyn Clock>,
+    notifier: Arc<dyn Notifier>,
+    captcha: Arc<dyn Captcha>,
+    identity: Arc<dyn IdentityProvider>,
+}
+
+impl SandboxPorts {
+    fn new(db: &DatabaseConnection, clock: Arc<SandboxClock>) -> Self {
+        Self {
+            clock,
+            notifier: Arc::new(SandboxNotifier::new(db.clone())),
+            captcha: Arc::new(SandboxCaptcha),
+            identity: Arc::new(SandboxIdentityProvider),
+        }
+    }
 }
 
 const SECRET_SETTING: &str = "secret_key";
@@ -258,16 +266,17 @@ fn accept_request(
     uri: &Uri,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<(async_graphql::Request, ResponseType), Response> {
+) -> Result<(async_graphql::Request, ResponseType), Box<Response>> {
     let Some(response_type) = gql_http::negotiate(headers) else {
-        return Err(gql_http::request_error(
+        return Err(Box::new(gql_http::request_error(
             StatusCode::NOT_ACCEPTABLE,
             "accept application/graphql-response+json or application/json",
             ResponseType::GraphqlResponseJson,
-        ));
+        )));
     };
-    let request = gql_http::parse_request(method, headers, uri.query(), body)
-        .map_err(|(status, message)| gql_http::request_error(status, &message, response_type))?;
+    let request = gql_http::parse_request(method, headers, uri.query(), body).map_err(
+        |(status, message)| Box::new(gql_http::request_error(status, &message, response_type)),
+    )?;
     if *method == Method::GET && gql_http::operation_type(&request) == Some(OperationType::Mutation)
     {
         let mut refused = gql_http::request_error(
@@ -278,7 +287,7 @@ fn accept_request(
         refused
             .headers_mut()
             .insert(header::ALLOW, axum::http::HeaderValue::from_static("POST"));
-        return Err(refused);
+        return Err(Box::new(refused));
     }
     Ok((request, response_type))
 }
@@ -300,7 +309,7 @@ async fn console_graphql(
     }
     let (request, response_type) = match accept_request(&method, &uri, &headers, &body) {
         Ok(parsed) => parsed,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let now = state.app.clock.now();
     let principal = match session_token(&headers) {
@@ -352,7 +361,7 @@ async fn ops_graphql(
     }
     let (request, response_type) = match accept_request(&method, &uri, &headers, &body) {
         Ok(parsed) => parsed,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     gql_http::graphql_response(state.ops.execute(request).await, response_type)
 }

@@ -219,13 +219,13 @@ mod tests {
 
     #[test]
     fn finds_the_operation_type() {
-        let q = Request::new("query A { viewer { __typename } } mutation B { __typename }");
+        let doc = "query A { viewer { __typename } } mutation B { __typename }";
         assert_eq!(
-            operation_type(&q.clone().operation_name("B")),
+            operation_type(&Request::new(doc).operation_name("B")),
             Some(OperationType::Mutation)
         );
         assert_eq!(
-            operation_type(&q.operation_name("A")),
+            operation_type(&Request::new(doc).operation_name("A")),
             Some(OperationType::Query)
         );
         assert_eq!(

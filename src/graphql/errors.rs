@@ -56,6 +56,7 @@ pub trait Payload: Default {
 macro_rules! payloads {
     ($($t:ty),* $(,)?) => {$(
         impl $crate::graphql::errors::Payload for $t {
+            #[allow(clippy::needless_update)]
             fn refused(errors: Vec<$crate::graphql::errors::UserError>) -> Self {
                 Self { user_errors: errors, ..Default::default() }
             }

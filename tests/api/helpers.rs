@@ -80,7 +80,10 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestApp {
-    async fn start(backend: Backend, configure: impl FnOnce(&mut ServeArgs)) -> Option<(TestApp, Cleanup)> {
+    async fn start(
+        backend: Backend,
+        configure: impl FnOnce(&mut ServeArgs),
+    ) -> Option<(TestApp, Cleanup)> {
         let (url, cleanup) = match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{}.db", unique_name("ac_test")));

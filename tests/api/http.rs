@@ -36,10 +36,19 @@ async fn get_runs_queries_but_never_mutations(app: TestApp) {
         .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(content_type(&ok), GRAPHQL_RESPONSE_JSON);
-    assert_eq!(ok.json::<Value>().await.unwrap(), json!({ "data": { "viewer": null } }));
+    assert_eq!(
+        ok.json::<Value>().await.unwrap(),
+        json!({ "data": { "viewer": null } })
+    );
 
     let mutation = "mutation { signOut(input: {}) { userErrors { code } } }";
-    let refused = app.client.get(&url).query(&[("query", mutation)]).send().await.unwrap();
+    let refused = app
+        .client
+        .get(&url)
+        .query(&[("query", mutation)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(refused.headers()[header::ALLOW], "POST");
 }
@@ -47,7 +56,11 @@ async fn get_runs_queries_but_never_mutations(app: TestApp) {
 async fn only_json_bodies_are_executed(app: TestApp) {
     let url = format!("{}/graphql", app.base);
     let body = json!({ "query": "{ __typename }" }).to_string();
-    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
         let response = app
             .client
             .post(&url)
@@ -56,7 +69,11 @@ async fn only_json_bodies_are_executed(app: TestApp) {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{content_type}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
     }
     let batch = app
         .client
@@ -101,7 +118,10 @@ async fn accept_header_chooses_the_media_type(app: TestApp) {
     assert_eq!(modern.status(), StatusCode::BAD_REQUEST);
     assert_eq!(content_type(&modern), GRAPHQL_RESPONSE_JSON);
     let body: Value = modern.json().await.unwrap();
-    assert!(body.get("data").is_none(), "a request error has no data: {body}");
+    assert!(
+        body.get("data").is_none(),
+        "a request error has no data: {body}"
+    );
     assert!(body["errors"][0]["message"].is_string());
 }
 
@@ -117,9 +137,19 @@ async fn graphiql_health_and_readiness(app: TestApp) {
         assert_eq!(page.status(), StatusCode::OK, "{path}");
         assert!(page.text().await.unwrap().contains("graphiql"), "{path}");
     }
-    let health = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
-    let ready = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
 }
 
@@ -128,7 +158,14 @@ async fn ops_api_needs_its_token(app: TestApp) {
     let query = json!({ "query": "{ now }" });
     let anonymous = app.client.post(&url).json(&query).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    let wrong = app.client.post(&url).bearer_auth("not-the-token").json(&query).send().await.unwrap();
+    let wrong = app
+        .client
+        .post(&url)
+        .bearer_auth("not-the-token")
+        .json(&query)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let out = app.ops("{ now }", json!({})).await;
     assert!(out["data"]["now"].is_string(), "{out}");
@@ -154,11 +191,17 @@ async fn nodes_resolve_only_within_the_own_account(app: TestApp) {
     let (alice, alice_account) = app.register_email("CHINA", "alice@example.com").await;
     let (_, bob_account) = app.register_email("CHINA", "bob@example.com").await;
     let query = "query($id: ID!) { node(id: $id) { __typename id ... on Account { accountId } } }";
-    let own = app.gql_as(Some(&alice), query, json!({ "id": alice_account["id"] })).await;
+    let own = app
+        .gql_as(Some(&alice), query, json!({ "id": alice_account["id"] }))
+        .await;
     assert_eq!(own["data"]["node"]["accountId"], alice_account["accountId"]);
 
     // SUB-08: a foreign or unknown ID is null, never an error that tells it exists.
-    for id in [bob_account["id"].clone(), json!("QWNjb3VudDo5OTk5OTk="), json!("garbage")] {
+    for id in [
+        bob_account["id"].clone(),
+        json!("QWNjb3VudDo5OTk5OTk="),
+        json!("garbage"),
+    ] {
         let out = app.gql_as(Some(&alice), query, json!({ "id": id })).await;
         assert_eq!(out["data"]["node"], Value::Null, "{out}");
         assert!(out.get("errors").is_none(), "{out}");
@@ -173,29 +216,53 @@ async fn nodes_resolve_only_within_the_own_account(app: TestApp) {
             json!({ "ids": [alice_account["id"], bob_account["id"]] }),
         )
         .await;
-    assert_eq!(many["data"]["nodes"], json!([{ "id": alice_account["id"] }, null]));
+    assert_eq!(
+        many["data"]["nodes"],
+        json!([{ "id": alice_account["id"] }, null])
+    );
 
     let methods = app
-        .gql_as(Some(&alice), "{ viewer { account { loginMethods { id kind } } } }", json!({}))
+        .gql_as(
+            Some(&alice),
+            "{ viewer { account { loginMethods { id kind } } } }",
+            json!({}),
+        )
         .await;
     let method_id = methods["data"]["viewer"]["account"]["loginMethods"][0]["id"].clone();
     let method = app
-        .gql_as(Some(&alice), "query($id: ID!) { node(id: $id) { ... on LoginMethod { kind } } }", json!({ "id": method_id }))
+        .gql_as(
+            Some(&alice),
+            "query($id: ID!) { node(id: $id) { ... on LoginMethod { kind } } }",
+            json!({ "id": method_id }),
+        )
         .await;
     assert_eq!(method["data"]["node"]["kind"], "EMAIL");
 }
 
 async fn errors_carry_codes_and_no_internals(app: TestApp) {
     let out = app
-        .gql("mutation { updateAccountInfo(input: { nickname: \"x\" }) { userErrors { code } } }", json!({}))
+        .gql(
+            "mutation { updateAccountInfo(input: { nickname: \"x\" }) { userErrors { code } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(out["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{out}");
+    assert_eq!(
+        out["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{out}"
+    );
 
     let (token, _) = app.register_email("CHINA", "carol@example.com").await;
     let too_many = app
-        .gql_as(Some(&token), "{ viewer { account { loginHistory(first: 101) { totalCount } } } }", json!({}))
+        .gql_as(
+            Some(&token),
+            "{ viewer { account { loginHistory(first: 101) { totalCount } } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(too_many["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{too_many}");
+    assert_eq!(
+        too_many["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{too_many}"
+    );
     let bad_id = app
         .gql_as(
             Some(&token),
@@ -203,7 +270,10 @@ async fn errors_carry_codes_and_no_internals(app: TestApp) {
             json!({}),
         )
         .await;
-    assert_eq!(bad_id["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad_id}");
+    assert_eq!(
+        bad_id["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{bad_id}"
+    );
     let text = bad_id.to_string().to_lowercase();
     for leak in ["sql", "sqlx", "panicked", "backtrace", "src/"] {
         assert!(!text.contains(leak), "{leak} leaked: {text}");
@@ -211,7 +281,9 @@ async fn errors_carry_codes_and_no_internals(app: TestApp) {
 }
 
 async fn connections_page_with_cursors(app: TestApp) {
-    let (token, _) = app.register_email("INTERNATIONAL", "dave@example.com").await;
+    let (token, _) = app
+        .register_email("INTERNATIONAL", "dave@example.com")
+        .await;
     for _ in 0..4 {
         app.gql(
             "mutation { signIn(input: { site: INTERNATIONAL, email: \"dave@example.com\", password: \"Secret#123\" }) { session { token } } }",
@@ -238,12 +310,23 @@ async fn connections_page_with_cursors(app: TestApp) {
     assert_eq!(first["totalCount"], 5);
     assert_eq!(first["edges"].as_array().unwrap().len(), 2);
     assert_eq!(first["pageInfo"]["hasNextPage"], true);
-    let mut seen: Vec<Value> = first["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].clone()).collect();
+    let mut seen: Vec<Value> = first["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].clone())
+        .collect();
     let mut cursor = first["pageInfo"]["endCursor"].clone();
     loop {
         let next = page(cursor).await;
         assert_eq!(next["pageInfo"]["hasPreviousPage"], true);
-        seen.extend(next["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].clone()));
+        seen.extend(
+            next["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["id"].clone()),
+        );
         if next["pageInfo"]["hasNextPage"] == false {
             break;
         }
