@@ -20,11 +20,12 @@ pub enum ResponseType {
     Json,
 }
 
-/// Reads `Accept`: graphql-response+json when named (or any type), plain JSON when only
-/// that is named; `None` when the client accepts neither.
+/// Reads `Accept`: graphql-response+json when the client names it, plain JSON when it
+/// names that or any type or sends no `Accept` (as the spec asks for older clients);
+/// `None` when the client accepts neither.
 pub fn negotiate(headers: &HeaderMap) -> Option<ResponseType> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return Some(ResponseType::GraphqlResponseJson);
+        return Some(ResponseType::Json);
     };
     let mut json = false;
     for item in accept.split(',') {
@@ -35,10 +36,8 @@ pub fn negotiate(headers: &HeaderMap) -> Option<ResponseType> {
             continue;
         }
         match media.as_str() {
-            GRAPHQL_RESPONSE_JSON | "application/*" | "*/*" => {
-                return Some(ResponseType::GraphqlResponseJson);
-            }
-            APPLICATION_JSON => json = true,
+            GRAPHQL_RESPONSE_JSON => return Some(ResponseType::GraphqlResponseJson),
+            APPLICATION_JSON | "application/*" | "*/*" => json = true,
             _ => {}
         }
     }
@@ -196,10 +195,7 @@ mod tests {
 
     #[test]
     fn negotiates_the_response_media_type() {
-        assert_eq!(
-            negotiate(&HeaderMap::new()),
-            Some(ResponseType::GraphqlResponseJson)
-        );
+        assert_eq!(negotiate(&HeaderMap::new()), Some(ResponseType::Json));
         assert_eq!(
             negotiate(&accept("application/json")),
             Some(ResponseType::Json)
@@ -210,10 +206,7 @@ mod tests {
             )),
             Some(ResponseType::GraphqlResponseJson)
         );
-        assert_eq!(
-            negotiate(&accept("*/*")),
-            Some(ResponseType::GraphqlResponseJson)
-        );
+        assert_eq!(negotiate(&accept("*/*")), Some(ResponseType::Json));
         assert_eq!(negotiate(&accept("text/html")), None);
     }
 

@@ -30,7 +30,7 @@ pub struct QueryLimits {
 impl Default for QueryLimits {
     fn default() -> Self {
         Self {
-            max_depth: 12,
+            max_depth: 15,
             max_complexity: 2_000,
             max_directives: 5,
             introspection: true,

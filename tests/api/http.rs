@@ -30,6 +30,7 @@ async fn get_runs_queries_but_never_mutations(app: TestApp) {
     let ok = app
         .client
         .get(&url)
+        .header(header::ACCEPT, GRAPHQL_RESPONSE_JSON)
         .query(&[("query", "{ viewer { __typename } }")])
         .send()
         .await
