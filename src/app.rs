@@ -344,6 +344,14 @@ async fn ops_graphql(
     let Some(expected) = &state.ops_token else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    // The page holds no secret: the operator types the token into GraphiQL's headers.
+    if method == Method::GET
+        && uri.query().is_none()
+        && gql_http::wants_html(&headers)
+        && state.graphiql
+    {
+        return gql_http::graphiql("/ops/graphql");
+    }
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

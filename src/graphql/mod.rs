@@ -3,6 +3,7 @@
 pub mod connection;
 pub mod context;
 pub mod errors;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod node;
@@ -24,6 +25,8 @@ pub struct QueryLimits {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub max_directives: usize,
+    /// Field selections (aliases included) one document may hold.
+    pub max_fields: usize,
     pub introspection: bool,
 }
 
@@ -33,6 +36,7 @@ impl Default for QueryLimits {
             max_depth: 15,
             max_complexity: 2_000,
             max_directives: 5,
+            max_fields: 500,
             introspection: true,
         }
     }
@@ -49,7 +53,10 @@ fn builder(
     .register_output_type::<node::Node>()
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
-    .limit_directives(limits.max_directives);
+    .limit_directives(limits.max_directives)
+    .extension(limits::DocumentLimits {
+        max_fields: limits.max_fields,
+    });
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
@@ -68,4 +75,9 @@ pub fn console_schema(
 /// The console SDL, as committed in schema.graphql.
 pub fn console_sdl() -> String {
     builder(QueryLimits::default()).finish().sdl()
+}
+
+#[cfg(test)]
+pub fn builder_for_tests() -> Schema<query::Query, mutation::Mutation, EmptySubscription> {
+    builder(QueryLimits::default()).finish()
 }

@@ -170,6 +170,15 @@ async fn ops_api_needs_its_token(app: TestApp) {
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let out = app.ops("{ now }", json!({})).await;
     assert!(out["data"]["now"].is_string(), "{out}");
+    let page = app
+        .client
+        .get(&url)
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("/ops/graphql"));
 }
 
 async fn oversized_bodies_are_refused(app: TestApp) {
@@ -338,7 +347,46 @@ async fn connections_page_with_cursors(app: TestApp) {
     assert_eq!(seen.len(), 5, "no row twice");
 }
 
+// RULE LOG-07: aliases cannot multiply password guesses within one request.
+async fn one_credential_check_per_document(app: TestApp) {
+    let login = |alias: &str| {
+        format!(
+            "{alias}: signIn(input: {{ site: CHINA, email: \"x@example.com\", password: \"Wrong#123\" }}) {{ userErrors {{ code }} }}"
+        )
+    };
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header(header::ACCEPT, GRAPHQL_RESPONSE_JSON)
+        .json(&json!({ "query": format!("mutation {{ {} {} }}", login("a"), login("b")) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert!(body.get("data").is_none(), "{body}");
+    let aliases: String = (0..600)
+        .map(|i| format!("a{i}: viewer {{ __typename }} "))
+        .collect();
+    let wide = app.gql(&format!("{{ {aliases} }}"), json!({})).await;
+    assert!(
+        wide["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("fields"),
+        "{wide}"
+    );
+    let one = app
+        .gql(&format!("mutation {{ {} }}", login("a")), json!({}))
+        .await;
+    assert_eq!(
+        one["data"]["a"]["userErrors"][0]["code"],
+        "INVALID_CREDENTIALS"
+    );
+}
+
 db_test!(
+    one_credential_check_per_document,
     anonymous_viewer_is_null,
     get_runs_queries_but_never_mutations,
     only_json_bodies_are_executed,

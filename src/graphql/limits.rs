@@ -1,0 +1,204 @@
+//! Document limits checked right after parsing, before validation or execution: how many
+//! fields one document may select, and at most one credential-checking mutation per
+//! document, so aliases cannot multiply password or code guesses.
+
+use std::{collections::HashSet, sync::Arc};
+
+use async_graphql::{
+    Name, Positioned, ServerError, ServerResult, Variables,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    parser::types::{
+        ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
+    },
+};
+
+/// Root mutations that check a password or a code.
+pub const CREDENTIAL_MUTATIONS: [&str; 6] = [
+    "signIn",
+    "signInWithProvider",
+    "signInSubUser",
+    "completeLoginChallenge",
+    "confirmRemittance",
+    "findAccounts",
+];
+
+/// The extension factory registered on the console schema.
+pub struct DocumentLimits {
+    pub max_fields: usize,
+}
+
+impl ExtensionFactory for DocumentLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(DocumentLimitsCheck {
+            max_fields: self.max_fields,
+        })
+    }
+}
+
+struct DocumentLimitsCheck {
+    max_fields: usize,
+}
+
+#[async_trait::async_trait]
+impl Extension for DocumentLimitsCheck {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        check(&document, self.max_fields)?;
+        Ok(document)
+    }
+}
+
+type Fragments = std::collections::HashMap<Name, Positioned<FragmentDefinition>>;
+
+/// Counts field selections, following each named fragment once per spread path; cycles
+/// are left to validation (counted once here).
+fn count_fields(
+    set: &SelectionSet,
+    fragments: &Fragments,
+    seen: &mut HashSet<Name>,
+    budget: usize,
+) -> usize {
+    let mut total = 0;
+    for selection in &set.items {
+        if total > budget {
+            break;
+        }
+        total += match &selection.node {
+            Selection::Field(field) => {
+                1 + count_fields(&field.node.selection_set.node, fragments, seen, budget)
+            }
+            Selection::InlineFragment(inline) => {
+                count_fields(&inline.node.selection_set.node, fragments, seen, budget)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                match fragments.get(name) {
+                    Some(fragment) if seen.insert(name.clone()) => {
+                        let n = count_fields(
+                            &fragment.node.selection_set.node,
+                            fragments,
+                            seen,
+                            budget,
+                        );
+                        seen.remove(name);
+                        n
+                    }
+                    _ => 0,
+                }
+            }
+        };
+    }
+    total
+}
+
+/// Root fields of a selection set, through inline fragments and fragment spreads.
+fn root_field_names<'a>(
+    set: &'a SelectionSet,
+    fragments: &'a Fragments,
+    out: &mut Vec<&'a str>,
+    depth: usize,
+) {
+    if depth > 8 {
+        return;
+    }
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => out.push(field.node.name.node.as_str()),
+            Selection::InlineFragment(inline) => {
+                root_field_names(&inline.node.selection_set.node, fragments, out, depth + 1);
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = fragments.get(&spread.node.fragment_name.node) {
+                    root_field_names(&fragment.node.selection_set.node, fragments, out, depth + 1);
+                }
+            }
+        }
+    }
+}
+
+fn check(document: &ExecutableDocument, max_fields: usize) -> ServerResult<()> {
+    for (_, operation) in document.operations.iter() {
+        let set = &operation.node.selection_set.node;
+        let fields = count_fields(set, &document.fragments, &mut HashSet::new(), max_fields);
+        if fields > max_fields {
+            return Err(ServerError::new(
+                format!("the document selects more than {max_fields} fields"),
+                Some(operation.pos),
+            ));
+        }
+        if operation.node.ty == OperationType::Mutation {
+            let mut names = Vec::new();
+            root_field_names(set, &document.fragments, &mut names, 0);
+            let credential_checks = names
+                .iter()
+                .filter(|n| CREDENTIAL_MUTATIONS.contains(n))
+                .count();
+            if credential_checks > 1 {
+                return Err(ServerError::new(
+                    "at most one sign-in, challenge, find-account or remittance check per request",
+                    Some(operation.pos),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(query: &str, max_fields: usize) -> ServerResult<()> {
+        check(
+            &async_graphql::parser::parse_query(query).unwrap(),
+            max_fields,
+        )
+    }
+
+    #[test]
+    fn refuses_more_than_one_credential_check_per_document() {
+        assert!(checked("mutation { signIn(input: {}) { session { token } } }", 100).is_ok());
+        let two = "mutation { a: signIn(input: {}) { session { token } } b: signIn(input: {}) { session { token } } }";
+        assert!(checked(two, 100).is_err());
+        let hidden = "mutation { signIn(input: {}) { session { token } } ...F } fragment F on Mutation { findAccounts(input: {}) { accounts { accountId } } }";
+        assert!(checked(hidden, 100).is_err());
+    }
+
+    #[test]
+    fn counts_aliases_and_fragment_fields() {
+        let aliases: String = (0..50)
+            .map(|i| format!("a{i}: viewer {{ __typename }} "))
+            .collect();
+        assert!(checked(&format!("{{ {aliases} }}"), 100).is_ok());
+        assert!(checked(&format!("{{ {aliases} }}"), 99).is_err());
+        let spread = "{ ...F ...F } fragment F on Query { viewer { session { expiresAt } } }";
+        assert!(checked(spread, 6).is_ok());
+        assert!(checked(spread, 5).is_err());
+        let cycle = "{ ...A } fragment A on Query { viewer { __typename } ...B } fragment B on Query { ...A }";
+        assert!(
+            checked(cycle, 100).is_ok(),
+            "cycles are validation's to refuse"
+        );
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    #[tokio::test]
+    async fn the_console_schema_applies_the_limits() {
+        let schema = crate::graphql::builder_for_tests();
+        let two = "mutation { a: signIn(input: {site: CHINA, email: \"a@b.cn\", password: \"x\"}) { session { token } } b: signIn(input: {site: CHINA, email: \"a@b.cn\", password: \"x\"}) { session { token } } }";
+        let response = schema.execute(two).await;
+        assert!(
+            response.data == async_graphql::Value::Null,
+            "{:?}",
+            response
+        );
+    }
+}
