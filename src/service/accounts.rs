@@ -1,6 +1,6 @@
 //! Registration (ACC-02, ACC-03), account information (ACC-04..06) and find-account (ACC-10).
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -447,17 +447,6 @@ pub async fn update_info(
     Ok(account)
 }
 
-const FIND_PER_TARGET: rate_limit::Limit = rate_limit::Limit {
-    scope: "find-accounts-target",
-    max_hits: 5,
-    window: TimeDelta::hours(1),
-};
-const FIND_PER_CLIENT: rate_limit::Limit = rate_limit::Limit {
-    scope: "find-accounts-client",
-    max_hits: 20,
-    window: TimeDelta::hours(1),
-};
-
 /// ACC-10: the accounts a proven phone or e-mail leads to, on one site.
 pub async fn find(
     ctx: &AppContext,
@@ -470,9 +459,22 @@ pub async fn find(
 ) -> ServiceResult<Vec<entity::accounts::Model>> {
     use entity::accounts::{Column, Entity};
     let target = codes::normalize_target(channel, raw_target)?;
-    rate_limit::hit(&ctx.db, FIND_PER_TARGET, &target, now).await?;
+    let policy = ctx.policies.for_site(site);
+    let per_target = rate_limit::Limit {
+        scope: "find-accounts-target",
+        max_hits: policy.find_account_limit_per_target,
+        window: policy.find_account_window,
+    };
+    let per_client = rate_limit::Limit {
+        scope: "find-accounts-client",
+        max_hits: policy.find_account_limit_per_client,
+        window: policy.find_account_window,
+    };
+    // Keyed by site too: each site counts with its own policy (ACC-01).
+    let site_key = |key: &str| format!("{}:{key}", site.as_str());
+    rate_limit::hit(&ctx.db, per_target, &site_key(&target), now).await?;
     if let Some(client) = &meta.client_address {
-        rate_limit::hit(&ctx.db, FIND_PER_CLIENT, client, now).await?;
+        rate_limit::hit(&ctx.db, per_client, &site_key(client), now).await?;
     }
     codes::consume(
         ctx,
@@ -489,6 +491,7 @@ pub async fn find(
         .filter(Column::Lifecycle.ne(Lifecycle::Cancelled.as_str()));
     let accounts = match channel {
         CodeChannel::Sms => live.filter(Column::SecurePhone.eq(&target)),
+        // ACC-10: by login e-mail only; a security or contact e-mail finds nothing.
         CodeChannel::Email => {
             let by_login = entity::login_methods::Entity::find()
                 .filter(entity::login_methods::Column::Site.eq(site.as_str()))
@@ -498,11 +501,7 @@ pub async fn find(
                 .await?
                 .into_iter()
                 .map(|m| m.account_id);
-            live.filter(
-                sea_orm::Condition::any()
-                    .add(Column::SecurityEmail.eq(&target))
-                    .add(Column::Id.is_in(by_login)),
-            )
+            live.filter(Column::Id.is_in(by_login))
         }
     }
     .order_by_asc(Column::Id)

@@ -122,7 +122,10 @@ fn code_hash(
         .keyed_hash(&["code", channel.as_str(), target, purpose.as_str(), code])
 }
 
-/// Checks and burns the newest code for (channel, target, purpose). `field` names the
+/// Checks and burns a live code for (channel, target, purpose). Every code still within its
+/// lifetime counts, not only the newest: up to five accounts share one secure phone
+/// (ACC-07), so a code sent for one of them must not void another's. A wrong code counts
+/// against every live code, so the number of guesses stays the policy's. `field` names the
 /// input that carried the code, for the user error. Two requests racing with the same
 /// code: exactly one consumes it.
 pub async fn consume(
@@ -135,41 +138,47 @@ pub async fn consume(
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     use entity::verification_codes::{Column, Entity};
-    let latest = Entity::find()
+    let max_attempts = ctx.policies.for_site(Site::China).code_max_attempts;
+    let unspent = Entity::find()
         .filter(Column::Channel.eq(channel.as_str()))
         .filter(Column::Target.eq(target))
         .filter(Column::Purpose.eq(purpose.as_str()))
         .filter(Column::ConsumedAt.is_null())
+        .filter(Column::FailedAttempts.lt(max_attempts));
+    let live = unspent
+        .clone()
+        .filter(Column::ExpiresAt.gt(now))
         .order_by_desc(Column::CreatedAt)
-        .one(&ctx.db)
+        .all(&ctx.db)
         .await?;
     let invalid = || ServiceError::refused_at(ErrorCode::InvalidCode, field, "the code is wrong");
-    let Some(row) = latest else {
-        return Err(invalid());
-    };
-    let max_attempts = ctx.policies.for_site(Site::China).code_max_attempts;
-    if row.failed_attempts >= max_attempts {
-        return Err(invalid());
-    }
-    if row.expires_at <= now {
-        return Err(ServiceError::refused_at(
-            ErrorCode::CodeExpired,
-            field,
-            "the code has expired; ask for a new one",
-        ));
+    if live.is_empty() {
+        let expired = unspent.one(&ctx.db).await?.is_some();
+        return Err(if expired {
+            ServiceError::refused_at(
+                ErrorCode::CodeExpired,
+                field,
+                "the code has expired; ask for a new one",
+            )
+        } else {
+            invalid()
+        });
     }
     let expected = code_hash(ctx, channel, target, purpose, code.trim());
-    if !crypto::constant_time_eq(&expected, &row.code_hash) {
+    let Some(row) = live
+        .iter()
+        .find(|row| crypto::constant_time_eq(&expected, &row.code_hash))
+    else {
         Entity::update_many()
             .col_expr(
                 Column::FailedAttempts,
                 sea_orm::ExprTrait::add(Expr::col(Column::FailedAttempts), 1),
             )
-            .filter(Column::Id.eq(row.id))
+            .filter(Column::Id.is_in(live.iter().map(|row| row.id)))
             .exec(&ctx.db)
             .await?;
         return Err(invalid());
-    }
+    };
     let claimed = Entity::update_many()
         .col_expr(Column::ConsumedAt, Expr::value(now))
         .filter(Column::Id.eq(row.id))

@@ -11,9 +11,10 @@ use super::{
     accounts::{self, NewLoginMethod},
     audit::{self, AuditEntry},
     security::{self, SecondFactor},
+    sign_in,
 };
 use crate::{
-    crypto, db,
+    db,
     domain::{CodePurpose, LoginMethodKind, Site},
 };
 
@@ -72,13 +73,32 @@ pub async fn bind(
     }
     let (method, new_password_hash) = if kind == LoginMethodKind::Email {
         if let (Some(stored), Some(given)) = (&account.password_hash, &form.password) {
-            if !crypto::verify_password(given.clone(), Some(stored.clone())).await {
-                return Err(ServiceError::refused_at(
-                    ErrorCode::InvalidCredentials,
-                    "password",
-                    "enter the account's current password",
-                ));
-            }
+            // A password check like sign-in's: behind the day's failure counter (LOG-07),
+            // or a session would be an unlimited password oracle.
+            let candidate = sign_in::Candidate {
+                account: account.clone(),
+                sub_user_id: None,
+                method: None,
+            };
+            sign_in::guarded_password_check(
+                ctx,
+                meta,
+                &candidate,
+                &principal.principal_key(),
+                given,
+                Some(stored.clone()),
+                None,
+                now,
+            )
+            .await
+            .map_err(|err| match err {
+                ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {
+                    r.field = Some(vec!["input".into(), "password".into()]);
+                    r.message = "enter the account's current password".into();
+                    ServiceError::Refused(r)
+                }
+                other => other,
+            })?;
         }
         let has_password = account.password_hash.is_some();
         let password = if has_password { &None } else { &form.password };

@@ -196,9 +196,11 @@ pub async fn change_password(
             other => other,
         })?;
     }
-    let password = Password::parse(new_password, login_email.as_ref()).map_err(|e| {
-        ServiceError::refused_at(ErrorCode::PasswordTooWeak, "newPassword", e.message)
-    })?;
+    let policy = ctx.policies.for_site(site_of(&account));
+    let password =
+        Password::parse_for(new_password, login_email.as_ref(), policy).map_err(|e| {
+            ServiceError::refused_at(ErrorCode::PasswordTooWeak, "newPassword", e.message)
+        })?;
     let hash = crate::crypto::hash_password(password.expose().to_owned()).await?;
 
     let txn = db::begin_write(&ctx.db).await?;

@@ -1,6 +1,6 @@
 //! Sessions (LOG-09): random tokens stored hashed, with an expiry; revocation.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
 };
@@ -30,7 +30,8 @@ pub async fn open(
     now: DateTime<Utc>,
 ) -> ServiceResult<OpenedSession> {
     let token = crypto::random_token(TOKEN_BYTES);
-    let expires_at = now + ctx.policies.for_site(site).session_ttl;
+    // Microseconds, as every backend stores them: the client sees the expiry `viewer` shows.
+    let expires_at = (now + ctx.policies.for_site(site).session_ttl).trunc_subsecs(6);
     entity::sessions::ActiveModel {
         token_hash: Set(crypto::token_hash(&token)),
         account_id: Set(account_id),

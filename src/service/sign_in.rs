@@ -299,6 +299,7 @@ async fn find_by_login(
 }
 
 /// Third-party sign-in (LOG-08): WeChat may lead to several accounts (LOG-04).
+#[allow(clippy::too_many_arguments)]
 pub async fn with_provider(
     ctx: &AppContext,
     meta: &RequestMeta,

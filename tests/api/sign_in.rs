@@ -2,6 +2,8 @@
 //! identities (LOG-08), sessions as bearer tokens and HttpOnly cookies (LOG-09), and the
 //! verification codes the sign-in and registration flows rely on.
 
+use std::sync::{Arc, Mutex};
+
 use account_center::{
     config::ServeArgs,
     domain::{Site, SitePolicy},
@@ -268,9 +270,16 @@ async fn parallel_wrong_passwords_never_exceed_the_lock(app: TestApp) {
         .filter(|c| *c == "INVALID_CREDENTIALS")
         .count();
     let locked = answers.iter().filter(|c| *c == "ACCOUNT_LOCKED").count();
-    assert_eq!(wrong + locked, 40, "{answers:?}");
-    assert!(wrong <= 10, "{wrong} passwords were tried: {answers:?}");
-    assert_eq!(wrong, 10, "the lock came before 10 failures: {answers:?}");
+    let backend = app.backend;
+    assert_eq!(wrong + locked, 40, "{backend:?}: {answers:?}");
+    assert!(
+        wrong <= 10,
+        "{backend:?}: {wrong} passwords were tried: {answers:?}"
+    );
+    assert_eq!(
+        wrong, 10,
+        "{backend:?}: the lock came before 10 failures: {answers:?}"
+    );
 
     let out = sign_in(&app, "CHINA", email, PASSWORD, Some(CAPTCHA_OK)).await;
     assert_eq!(error_code(&out), "ACCOUNT_LOCKED", "{out}");
@@ -280,11 +289,13 @@ async fn parallel_wrong_passwords_never_exceed_the_lock(app: TestApp) {
 #[allow(clippy::large_futures)]
 async fn two_instances_share_the_counters(backend: Backend) {
     // RULE LOG-07
-    let mut args: Option<ServeArgs> = None;
+    let slot: Arc<Mutex<Option<ServeArgs>>> = Arc::default();
+    let configured = slot.clone();
     run_with(
         backend,
-        |a| args = Some(a.clone()),
+        move |a| *configured.lock().unwrap() = Some(a.clone()),
         |first| async move {
+            let args = slot.lock().unwrap().clone();
             let args = args.expect("the first instance's settings");
             let built = account_center::build(&args).await.expect("second instance");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -429,7 +440,7 @@ async fn post_with_headers(
         .post(format!("{}/graphql", app.base))
         .json(&json!({ "query": query, "variables": variables }));
     for (name, value) in headers {
-        request = request.header(name, *value);
+        request = request.header(name.clone(), *value);
     }
     request.send().await.expect("send")
 }
@@ -519,9 +530,10 @@ async fn session_works_as_bearer_and_as_http_only_cookie(app: TestApp) {
     assert_eq!(forged["data"]["viewer"], Value::Null, "{forged}");
 
     // Signing out through the cookie revokes the session and clears the cookie.
+    let cookie_header = format!("ac_session={cookie_value}");
     let signed_out = post_with_headers(
         &app,
-        &[(header::COOKIE, &format!("ac_session={cookie_value}"))],
+        &[(header::COOKIE, cookie_header.as_str())],
         SIGN_OUT,
         json!({ "i": {} }),
     )
@@ -676,8 +688,8 @@ async fn register_with_code(app: &TestApp, site: &str, email: &str, code: &str) 
 }
 
 async fn codes_are_limited_to_one_per_target_per_minute(app: TestApp) {
-    // Verification codes (ACC-08, ACC-10, LOG-01 rely on them): one per target per 60 s.
-    // RULE ACC-08
+    // Verification codes (no rule ID of their own; registration, LOG-01, ACC-08 and ACC-10
+    // rely on them): at most one per target per 60 s.
     let sent = send_code(&app, "minute@example.com", "REGISTER").await;
     assert_eq!(sent["userErrors"], json!([]), "{sent}");
     assert_eq!(sent["retryAfterSeconds"], 60, "{sent}");
@@ -692,6 +704,26 @@ async fn codes_are_limited_to_one_per_target_per_minute(app: TestApp) {
     // Another target is not affected.
     let other = send_code(&app, "other-minute@example.com", "REGISTER").await;
     assert_eq!(other["userErrors"], json!([]), "{other}");
+
+    // Also when the requests race.
+    let answers = join_all((0..5).map(|_| {
+        let app = app.clone();
+        async move { send_code(&app, "racing-minute@example.com", "REGISTER").await }
+    }))
+    .await;
+    let mut codes = codes_of(&answers);
+    codes.sort();
+    assert_eq!(
+        codes,
+        [
+            "",
+            "RATE_LIMITED",
+            "RATE_LIMITED",
+            "RATE_LIMITED",
+            "RATE_LIMITED"
+        ],
+        "{answers:?}"
+    );
 
     app.advance(30).await;
     let still = send_code(&app, "minute@example.com", "REGISTER").await;
@@ -710,7 +742,6 @@ async fn codes_are_limited_to_one_per_target_per_minute(app: TestApp) {
 
 async fn codes_expire_after_ten_minutes(app: TestApp) {
     // Verification codes expire after 10 minutes.
-    // RULE ACC-08
     let code = app.code_for("EMAIL", "late@example.com", "REGISTER").await;
     app.advance(601).await;
     let out = register_with_code(&app, "CHINA", "late@example.com", &code).await;
@@ -725,8 +756,7 @@ async fn codes_expire_after_ten_minutes(app: TestApp) {
 }
 
 async fn codes_are_single_use(app: TestApp) {
-    // Verification codes are single use; a wrong one is refused.
-    // RULE ACC-08
+    // Verification codes are single use, bound to their purpose; a wrong one is refused.
     let code = app.code_for("EMAIL", "once@example.com", "REGISTER").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let out = register_with_code(&app, "CHINA", "once@example.com", wrong).await;
@@ -750,7 +780,6 @@ async fn codes_are_single_use(app: TestApp) {
 
 async fn one_code_registers_once_under_concurrency(app: TestApp) {
     // Single use holds under concurrency: the same code in parallel registrations.
-    // RULE ACC-08
     for round in 0..3 {
         let email = format!("race{round}@example.com");
         let code = app.code_for("EMAIL", &email, "REGISTER").await;
@@ -787,5 +816,7 @@ db_test!(
     sign_out_revokes_one_or_all_sessions,
     sessions_expire_after_the_policy_ttl,
     codes_are_limited_to_one_per_target_per_minute,
-    codes_are_expire_after_ten_minutes_placeholder,
+    codes_expire_after_ten_minutes,
+    codes_are_single_use,
+    one_code_registers_once_under_concurrency,
 );

@@ -118,6 +118,32 @@ fn money(field: &'static str, value: Option<String>) -> async_graphql::Result<i6
         .map_err(|e| bad_input(e.to_string()))
 }
 
+async fn set_freeze(
+    ctx: &Context<'_>,
+    account_number: &str,
+    reason: OpsFreezeReason,
+    frozen: bool,
+) -> async_graphql::Result<OpsResult> {
+    let app = app(ctx);
+    let now = app.clock.now();
+    let result = standing::set_freeze(
+        app,
+        &operator_meta(),
+        account_number,
+        reason.into(),
+        frozen,
+        now,
+    )
+    .await;
+    let message = match (frozen, result.as_ref().is_ok_and(|changed| *changed)) {
+        (true, true) => "frozen",
+        (true, false) => "already frozen for that reason",
+        (false, true) => "unfrozen",
+        (false, false) => "was not frozen for that reason",
+    };
+    ops_result(result.map(|_| OpsResult::done(message)))
+}
+
 /// The back office: reviews, billing standing, freezes and scheduled work.
 #[Object]
 impl OpsQuery {
@@ -176,54 +202,24 @@ impl OpsMutation {
         ops_result(result.map(|()| OpsResult::done("standing recorded")))
     }
 
+    /// Freezes an account for a reason (ACC-09): it can still sign in and read.
     async fn freeze_account(
         &self,
         ctx: &Context<'_>,
         account_id: String,
         reason: OpsFreezeReason,
     ) -> async_graphql::Result<OpsResult> {
-        let app = app(ctx);
-        let result = standing::set_freeze(
-            app,
-            &operator_meta(),
-            &account_id,
-            reason.into(),
-            true,
-            app.clock.now(),
-        )
-        .await;
-        ops_result(result.map(|changed| {
-            OpsResult::done(if changed {
-                "frozen"
-            } else {
-                "already frozen for that reason"
-            })
-        }))
+        set_freeze(ctx, &account_id, reason, true).await
     }
 
+    /// Lifts one freeze reason; the account is ACTIVE again when none is left.
     async fn unfreeze_account(
         &self,
         ctx: &Context<'_>,
         account_id: String,
         reason: OpsFreezeReason,
     ) -> async_graphql::Result<OpsResult> {
-        let app = app(ctx);
-        let result = standing::set_freeze(
-            app,
-            &operator_meta(),
-            &account_id,
-            reason.into(),
-            false,
-            app.clock.now(),
-        )
-        .await;
-        ops_result(result.map(|changed| {
-            OpsResult::done(if changed {
-                "unfrozen"
-            } else {
-                "was not frozen for that reason"
-            })
-        }))
+        set_freeze(ctx, &account_id, reason, false).await
     }
 
     /// Run due scheduled work now (cancellations past cooling-off, expiries).
