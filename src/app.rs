@@ -241,14 +241,14 @@ fn request_meta(peer: Option<SocketAddr>, headers: &HeaderMap) -> RequestMeta {
 
 /// The session token from `Authorization: Bearer` or the session cookie.
 fn session_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(auth) = headers
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-    {
-        let (scheme, token) = auth.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned());
+        .and_then(|auth| auth.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    if bearer.is_some() {
+        return bearer;
     }
     headers
         .get_all(header::COOKIE)
