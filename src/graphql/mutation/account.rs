@@ -20,6 +20,7 @@ use crate::{
 #[derive(Default)]
 pub struct AccountMutation;
 
+/// Nickname and notice contacts; an empty string clears a field.
 #[derive(InputObject)]
 pub struct UpdateAccountInfoInput {
     pub nickname: Option<String>,
@@ -34,6 +35,7 @@ pub struct AccountPayload {
     pub account: Option<Account>,
 }
 
+/// A new password; the current one is required when the account has one.
 #[derive(InputObject)]
 pub struct ChangePasswordInput {
     pub current_password: Option<String>,
@@ -41,6 +43,7 @@ pub struct ChangePasswordInput {
     pub second_factor: Option<SecondFactorInput>,
 }
 
+/// A new secure phone with the BIND_PHONE code sent to it; a code to the old phone (or an MFA code) when one is set.
 #[derive(InputObject)]
 pub struct ChangeSecurePhoneInput {
     pub new_phone: String,
@@ -48,6 +51,7 @@ pub struct ChangeSecurePhoneInput {
     pub second_factor: Option<SecondFactorInput>,
 }
 
+/// A new security e-mail with the BIND_EMAIL code sent to it; a code to the old address (or an MFA code) when one is set.
 #[derive(InputObject)]
 pub struct ChangeSecurityEmailInput {
     pub new_email: String,
@@ -55,6 +59,7 @@ pub struct ChangeSecurityEmailInput {
     pub second_factor: Option<SecondFactorInput>,
 }
 
+/// Binds a login method of a kind the account lacks: an e-mail with its BIND_EMAIL code, or a provider's authorization code.
 #[derive(InputObject)]
 pub struct BindLoginMethodInput {
     pub kind: LoginMethodKind,
@@ -72,12 +77,14 @@ pub struct LoginMethodPayload {
     pub account: Option<Account>,
 }
 
+/// The login method to unbind; a second factor when operation protection is on.
 #[derive(InputObject)]
 pub struct UnbindLoginMethodInput {
     pub login_method_id: ID,
     pub second_factor: Option<SecondFactorInput>,
 }
 
+/// Login and operation protection switches, confirmed by a fresh second factor.
 #[derive(InputObject)]
 pub struct UpdateProtectionInput {
     pub login_protection: Option<bool>,

@@ -24,6 +24,7 @@ use crate::{
 #[derive(Default)]
 pub struct SignInMutation;
 
+/// Where to send a one-time code and what it is for.
 #[derive(InputObject)]
 pub struct SendVerificationCodeInput {
     pub channel: CodeChannel,
@@ -40,6 +41,7 @@ pub struct SendVerificationCodePayload {
     pub retry_after_seconds: Option<i32>,
 }
 
+/// A new account on one site, by e-mail and password or by a third-party identity.
 #[derive(InputObject)]
 pub struct RegisterAccountInput {
     pub site: Site,
@@ -61,6 +63,7 @@ pub struct RegisterAccountPayload {
     pub session: Option<SessionToken>,
 }
 
+/// E-mail and password sign-in; captcha after repeated failures, deviceToken for a trusted device.
 #[derive(InputObject)]
 pub struct SignInInput {
     pub site: Site,
@@ -70,6 +73,7 @@ pub struct SignInInput {
     pub device_token: Option<String>,
 }
 
+/// Third-party sign-in with the provider's authorization code.
 #[derive(InputObject)]
 pub struct SignInWithProviderInput {
     pub site: Site,
@@ -80,6 +84,7 @@ pub struct SignInWithProviderInput {
     pub device_token: Option<String>,
 }
 
+/// Answers a login challenge with a second factor; trustDevice skips the challenge on this device for 7 days.
 #[derive(InputObject)]
 pub struct CompleteLoginChallengeInput {
     pub challenge_id: ID,
@@ -101,6 +106,7 @@ pub struct SignInPayload {
     pub device_token: Option<String>,
 }
 
+/// Ends this session, or every session of the principal.
 #[derive(InputObject)]
 pub struct SignOutInput {
     #[graphql(default_with = "Some(false)")]
@@ -113,6 +119,7 @@ pub struct SignOutPayload {
     pub user_errors: Vec<UserError>,
 }
 
+/// A phone (SMS) or login e-mail (EMAIL) and the FIND_ACCOUNT code sent to it.
 #[derive(InputObject)]
 pub struct FindAccountsInput {
     pub site: Site,
