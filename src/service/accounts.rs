@@ -137,7 +137,8 @@ pub async fn prove_email_login(
     now: DateTime<Utc>,
 ) -> ServiceResult<(Email, String)> {
     let email = parse_email(email)?;
-    let password = Password::parse(required(password, "password")?, Some(&email))
+    let policy = ctx.policies.for_site(site);
+    let password = Password::parse_for(required(password, "password")?, Some(&email), policy)
         .map_err(|e| ServiceError::refused_at(ErrorCode::PasswordTooWeak, "password", e.message))?;
     ensure_email_free(ctx, site, &email).await?;
     let code = required(email_code, "emailCode")?;
@@ -250,9 +251,9 @@ pub async fn register(
     let session = sessions::open(&txn, ctx, account.id, site, None, meta, now).await?;
     let entry = AuditEntry {
         account_id: account.id,
-        actor: format!("account:{}", account.id),
+        actor: super::principal_key(account.id, None),
         action: "account.register",
-        target_id: None,
+        target_id: Some(format!("Account:{}", account.id)),
         detail: Some(format!("method {}", kind.as_str())),
     };
     audit::record(&txn, entry, meta, now).await?;

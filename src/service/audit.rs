@@ -20,12 +20,13 @@ pub struct AuditEntry<'a> {
 
 impl<'a> AuditEntry<'a> {
     /// An action by the signed-in principal on its own account.
+    /// Its target is the account until `target` names another object.
     pub fn by(principal: &Principal, action: &'a str) -> Self {
         Self {
             account_id: principal.account_id,
             actor: principal.actor(),
             action,
-            target_id: None,
+            target_id: Some(format!("Account:{}", principal.account_id)),
             detail: None,
         }
     }

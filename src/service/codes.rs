@@ -122,13 +122,21 @@ fn code_hash(
         .keyed_hash(&["code", channel.as_str(), target, purpose.as_str(), code])
 }
 
-/// Checks and burns a live code for (channel, target, purpose). Every code still within its
-/// lifetime counts, not only the newest: up to five accounts share one secure phone
-/// (ACC-07), so a code sent for one of them must not void another's. A wrong code counts
-/// against every live code, so the number of guesses stays the policy's. `field` names the
-/// input that carried the code, for the user error. Two requests racing with the same
-/// code: exactly one consumes it.
-pub async fn consume(
+/// A code that matched and is not spent yet; `claim` spends it.
+#[derive(Debug)]
+#[must_use = "a matched code is only spent by `claim`"]
+pub struct MatchedCode {
+    id: i64,
+    field: String,
+}
+
+/// Checks a code for (channel, target, purpose) without spending it, so a request that
+/// fails on another input leaves it usable. Every code still within its lifetime counts,
+/// not only the newest: up to five accounts share one secure phone (ACC-07), so a code
+/// sent for one of them must not void another's. A wrong code counts against every live
+/// code, so the number of guesses stays the policy's. `field` names the input that
+/// carried the code, for the user error.
+pub async fn check(
     ctx: &AppContext,
     channel: CodeChannel,
     target: &str,
@@ -136,7 +144,7 @@ pub async fn consume(
     code: &str,
     field: &str,
     now: DateTime<Utc>,
-) -> ServiceResult<()> {
+) -> ServiceResult<MatchedCode> {
     use entity::verification_codes::{Column, Entity};
     let max_attempts = ctx.policies.for_site(Site::China).code_max_attempts;
     let unspent = Entity::find()
@@ -151,7 +159,6 @@ pub async fn consume(
         .order_by_desc(Column::CreatedAt)
         .all(&ctx.db)
         .await?;
-    let invalid = || ServiceError::refused_at(ErrorCode::InvalidCode, field, "the code is wrong");
     if live.is_empty() {
         let expired = unspent.one(&ctx.db).await?.is_some();
         return Err(if expired {
@@ -161,7 +168,7 @@ pub async fn consume(
                 "the code has expired; ask for a new one",
             )
         } else {
-            invalid()
+            invalid(field)
         });
     }
     let expected = code_hash(ctx, channel, target, purpose, code.trim());
@@ -177,18 +184,49 @@ pub async fn consume(
             .filter(Column::Id.is_in(live.iter().map(|row| row.id)))
             .exec(&ctx.db)
             .await?;
-        return Err(invalid());
+        return Err(invalid(field));
     };
+    Ok(MatchedCode {
+        id: row.id,
+        field: field.to_owned(),
+    })
+}
+
+fn invalid(field: &str) -> ServiceError {
+    ServiceError::refused_at(ErrorCode::InvalidCode, field, "the code is wrong")
+}
+
+/// Spends a matched code. Two requests racing with the same code: exactly one spends it.
+pub async fn claim(
+    ctx: &AppContext,
+    matched: MatchedCode,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use entity::verification_codes::{Column, Entity};
     let claimed = Entity::update_many()
         .col_expr(Column::ConsumedAt, Expr::value(now))
-        .filter(Column::Id.eq(row.id))
+        .filter(Column::Id.eq(matched.id))
         .filter(Column::ConsumedAt.is_null())
         .exec(&ctx.db)
         .await?;
     if claimed.rows_affected != 1 {
-        return Err(invalid());
+        return Err(invalid(&matched.field));
     }
     Ok(())
+}
+
+/// Checks and spends a code in one step (see `check`).
+pub async fn consume(
+    ctx: &AppContext,
+    channel: CodeChannel,
+    target: &str,
+    purpose: CodePurpose,
+    code: &str,
+    field: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let matched = check(ctx, channel, target, purpose, code, field, now).await?;
+    claim(ctx, matched, now).await
 }
 
 /// Drops codes that can no longer be used (scheduled cleanup).

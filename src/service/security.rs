@@ -263,6 +263,57 @@ async fn accounts_on_phone(
         .await?)
 }
 
+/// What ACC-08 asks of a new secure phone or security e-mail.
+struct NewContactProof<'a> {
+    channel: CodeChannel,
+    /// An old target is set: its code (or an MFA code) must confirm the change.
+    old_is_set: bool,
+    new_target: &'a str,
+    new_code: &'a str,
+    code_field: &'a str,
+}
+
+/// ACC-08's proofs: the code sent to the new target and, when an old target is set or
+/// operation protection is on, a second factor from the old target or an MFA code. The new
+/// code is checked first and spent last, so a refusal of either leaves the other usable.
+async fn prove_new_contact(
+    ctx: &AppContext,
+    account: &entity::accounts::Model,
+    proof: NewContactProof<'_>,
+    factor: Option<&SecondFactor>,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let purpose = match proof.channel {
+        CodeChannel::Sms => CodePurpose::BindPhone,
+        CodeChannel::Email => CodePurpose::BindEmail,
+    };
+    let new_code = codes::check(
+        ctx,
+        proof.channel,
+        proof.new_target,
+        purpose,
+        proof.new_code,
+        proof.code_field,
+        now,
+    )
+    .await?;
+    if proof.old_is_set || account.operation_protection {
+        let factor = factor.ok_or_else(required_factor)?;
+        let only = proof.old_is_set.then_some(proof.channel);
+        verify_factor_on(
+            ctx,
+            account,
+            None,
+            factor,
+            CodePurpose::Operation,
+            only,
+            now,
+        )
+        .await?;
+    }
+    codes::claim(ctx, new_code, now).await
+}
+
 /// ACC-07, ACC-08: a code to the new phone, and a code to the old one (or an MFA code)
 /// when one is set. The 5-accounts limit holds under concurrency (locked per number).
 pub async fn change_secure_phone(
@@ -293,31 +344,14 @@ pub async fn change_secure_phone(
     {
         return Err(over_limit());
     }
-    let needs_old = account.secure_phone.is_some();
-    if needs_old || account.operation_protection {
-        let factor = factor.ok_or_else(required_factor)?;
-        let only = needs_old.then_some(CodeChannel::Sms);
-        verify_factor_on(
-            ctx,
-            &account,
-            None,
-            factor,
-            CodePurpose::Operation,
-            only,
-            now,
-        )
-        .await?;
-    }
-    codes::consume(
-        ctx,
-        CodeChannel::Sms,
-        phone.as_str(),
-        CodePurpose::BindPhone,
-        new_phone_code,
-        "newPhoneCode",
-        now,
-    )
-    .await?;
+    let proof = NewContactProof {
+        channel: CodeChannel::Sms,
+        old_is_set: account.secure_phone.is_some(),
+        new_target: phone.as_str(),
+        new_code: new_phone_code,
+        code_field: "newPhoneCode",
+    };
+    prove_new_contact(ctx, &account, proof, factor, now).await?;
 
     let txn = db::begin_write(&ctx.db).await?;
     db::lock_scope(
@@ -360,31 +394,14 @@ pub async fn change_security_email(
     let email = Email::parse(new_email)
         .map_err(|e| ServiceError::refused_at(ErrorCode::InvalidInput, "newEmail", e.message))?;
     let account = accounts::load(&ctx.db, principal.account_id).await?;
-    let needs_old = account.security_email.is_some();
-    if needs_old || account.operation_protection {
-        let factor = factor.ok_or_else(required_factor)?;
-        let only = needs_old.then_some(CodeChannel::Email);
-        verify_factor_on(
-            ctx,
-            &account,
-            None,
-            factor,
-            CodePurpose::Operation,
-            only,
-            now,
-        )
-        .await?;
-    }
-    codes::consume(
-        ctx,
-        CodeChannel::Email,
-        email.as_str(),
-        CodePurpose::BindEmail,
-        new_email_code,
-        "newEmailCode",
-        now,
-    )
-    .await?;
+    let proof = NewContactProof {
+        channel: CodeChannel::Email,
+        old_is_set: account.security_email.is_some(),
+        new_target: email.as_str(),
+        new_code: new_email_code,
+        code_field: "newEmailCode",
+    };
+    prove_new_contact(ctx, &account, proof, factor, now).await?;
     let txn = db::begin_write(&ctx.db).await?;
     let mut active: entity::accounts::ActiveModel = accounts::load(&txn, account.id).await?.into();
     active.security_email = Set(Some(email.as_str().to_owned()));
