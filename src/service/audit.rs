@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Select, Set,
 };
 
 use super::{Page, Principal, RequestMeta, ServiceResult};
@@ -95,24 +95,8 @@ pub async fn login_history(
     limit: u64,
 ) -> ServiceResult<Page<entity::login_events::Model>> {
     use entity::login_events::{Column, Entity};
-    let base = Entity::find().filter(Column::AccountId.eq(account_id));
-    let total = base.clone().count(conn).await?;
-    let mut query = base;
-    if let Some(before) = before {
-        query = query.filter(Column::Id.lt(before));
-    }
-    let mut rows = query
-        .order_by_desc(Column::Id)
-        .limit(limit + 1)
-        .all(conn)
-        .await?;
-    let has_next = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    Ok(Page {
-        rows,
-        has_next,
-        total,
-    })
+    let owned = Entity::find().filter(Column::AccountId.eq(account_id));
+    newest_first(conn, owned, Column::Id, before, limit).await
 }
 
 pub async fn audit_log(
@@ -122,19 +106,31 @@ pub async fn audit_log(
     limit: u64,
 ) -> ServiceResult<Page<entity::audit_events::Model>> {
     use entity::audit_events::{Column, Entity};
-    let base = Entity::find().filter(Column::AccountId.eq(account_id));
-    let total = base.clone().count(conn).await?;
-    let mut query = base;
-    if let Some(before) = before {
-        query = query.filter(Column::Id.lt(before));
-    }
-    let mut rows = query
-        .order_by_desc(Column::Id)
-        .limit(limit + 1)
-        .all(conn)
-        .await?;
+    let owned = Entity::find().filter(Column::AccountId.eq(account_id));
+    newest_first(conn, owned, Column::Id, before, limit).await
+}
+
+/// One page of `query`, newest first by the `id` key, continuing below `before`; the
+/// total counts the whole list.
+pub async fn newest_first<E>(
+    conn: &impl ConnectionTrait,
+    query: Select<E>,
+    id: E::Column,
+    before: Option<i64>,
+    limit: u64,
+) -> ServiceResult<Page<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let total = query.clone().count(conn).await?;
+    let page = match before {
+        Some(before) => query.filter(id.lt(before)),
+        None => query,
+    };
+    let mut rows = page.order_by_desc(id).limit(limit + 1).all(conn).await?;
     let has_next = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok(Page {
         rows,
         has_next,

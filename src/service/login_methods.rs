@@ -7,15 +7,16 @@ use sea_orm::{
 };
 
 use super::{
-    AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult,
-    accounts::{self, NewLoginMethod},
+    AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult, accounts,
     audit::{self, AuditEntry},
-    security::{self, SecondFactor},
+    identifiers::{self, NewLoginMethod},
+    password_guard,
+    second_factor::{self, SecondFactor},
     sign_in,
 };
 use crate::{
     db,
-    domain::{CodePurpose, LoginMethodKind, Site},
+    domain::{CodePurpose, LoginMethodKind},
 };
 
 /// The login methods of one account, oldest first.
@@ -56,7 +57,7 @@ pub async fn bind(
         .kind
         .ok_or_else(|| ServiceError::BadInput("kind is required".into()))?;
     let account = accounts::load(&ctx.db, principal.account_id).await?;
-    let site = Site::parse(&account.site).unwrap_or(Site::China);
+    let site = accounts::site_of(&account);
     if list(&ctx.db, account.id)
         .await?
         .iter()
@@ -80,7 +81,7 @@ pub async fn bind(
                 sub_user_id: None,
                 method: None,
             };
-            sign_in::guarded_password_check(
+            password_guard::check(
                 ctx,
                 meta,
                 &candidate,
@@ -103,7 +104,7 @@ pub async fn bind(
         let has_password = account.password_hash.is_some();
         let password = if has_password { &None } else { &form.password };
         let (email, hash) = if has_password {
-            let email = accounts::prove_email_only(
+            let email = identifiers::prove_email_only(
                 ctx,
                 site,
                 &form.email,
@@ -114,7 +115,7 @@ pub async fn bind(
             .await?;
             (email, None)
         } else {
-            let (email, hash) = accounts::prove_email_login(
+            let (email, hash) = identifiers::prove_email_login(
                 ctx,
                 site,
                 &form.email,
@@ -134,7 +135,7 @@ pub async fn bind(
             hash,
         )
     } else {
-        let external_id = accounts::resolve_provider(ctx, kind, &form.provider_code).await?;
+        let external_id = identifiers::resolve_provider(ctx, kind, &form.provider_code).await?;
         (
             NewLoginMethod {
                 kind,
@@ -146,7 +147,8 @@ pub async fn bind(
 
     let txn = db::begin_write(&ctx.db).await?;
     db::lock_scope(&txn, "login-methods", &account.id.to_string()).await?;
-    let bound = accounts::insert_login_method(&txn, &method, account.id, site, false, now).await?;
+    let bound =
+        identifiers::insert_login_method(&txn, &method, account.id, site, false, now).await?;
     let mut account = accounts::load(&txn, account.id).await?;
     if let Some(hash) = new_password_hash {
         let mut active: entity::accounts::ActiveModel = account.into();
@@ -186,7 +188,7 @@ pub async fn unbind(
             "login method not found",
         ));
     }
-    security::guard_protected_operation(ctx, &account, None, factor, now).await?;
+    second_factor::guard_protected_operation(ctx, &account, None, factor, now).await?;
 
     let txn = db::begin_write(&ctx.db).await?;
     // Two unbinds racing for the last two methods must not leave none.

@@ -3,13 +3,18 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod challenges;
 pub mod codes;
 pub mod error;
+pub mod identifiers;
 pub mod login_methods;
 pub mod mfa;
+pub mod password_guard;
 pub mod rate_limit;
+pub mod registration;
 pub mod reviews;
 pub mod scheduler;
+pub mod second_factor;
 pub mod security;
 pub mod sessions;
 pub mod sign_in;

@@ -2,7 +2,7 @@
 
 use async_graphql::InputObject;
 
-use crate::{graphql::types::enums::CodeChannel, service::security::SecondFactor};
+use crate::{graphql::types::enums::CodeChannel, service::second_factor::SecondFactor};
 
 /// A second factor for a protected operation (MFA-07): an MFA code, or a code sent for purpose OPERATION.
 #[derive(Debug, Clone, InputObject)]

@@ -15,8 +15,9 @@ use crate::{
         },
     },
     service::{
-        accounts::{self, Registration},
-        codes, sessions,
+        accounts, challenges, codes,
+        registration::{self, Registration},
+        sessions,
         sign_in::{self, SignInOutcome},
     },
 };
@@ -224,7 +225,7 @@ impl SignInMutation {
             provider_code: input.provider_code,
             nickname: input.nickname,
         };
-        let result = accounts::register(
+        let result = registration::register(
             context::app(ctx),
             context::meta(ctx),
             form,
@@ -292,7 +293,7 @@ impl SignInMutation {
         input: CompleteLoginChallengeInput,
     ) -> async_graphql::Result<SignInPayload> {
         let factor = input.second_factor.into();
-        let result = sign_in::complete_challenge(
+        let result = challenges::complete(
             context::app(ctx),
             context::meta(ctx),
             &input.challenge_id,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::account::Account;
 use crate::{
     graphql::{context, errors::top_level},
-    service::{Principal, accounts, sessions::OpenedSession, sign_in::IssuedChallenge},
+    service::{Principal, accounts, challenges::IssuedChallenge, sessions::OpenedSession},
 };
 
 /// The signed-in principal.
