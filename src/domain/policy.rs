@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(intl.lock_duration, TimeDelta::hours(1));
         assert_eq!(china.lockout_day_utc_offset_hours, 8);
         assert_eq!(intl.lockout_day_utc_offset_hours, 0);
-        // RULE VER-09
+        // the number of VER-09
         assert_eq!(china.enterprise_identity_quota, 3);
         assert_eq!(intl.enterprise_identity_quota, 10);
         // Everything else is shared.
@@ -253,34 +253,34 @@ mod tests {
         let p = SitePolicy::default_for(Site::International);
         assert_eq!(p.phone_binding_limit, 5); // RULE ACC-07
         assert_eq!((p.password_min_chars, p.password_max_chars), (8, 20)); // RULE LOG-06
-        assert_eq!(p.individual_identity_quota, 3); // RULE VER-08
-        assert_eq!(p.minimum_age_years, 18); // RULE VER-04
-        assert_eq!(p.license_registry_delay_working_days, 7); // RULE VER-07
+        assert_eq!(p.individual_identity_quota, 3); // the number of VER-08
+        assert_eq!(p.minimum_age_years, 18); // the number of VER-04
+        assert_eq!(p.license_registry_delay_working_days, 7); // the number of VER-07
         assert_eq!(
             (
                 p.review_expected_business_days_min,
                 p.review_expected_business_days_max
             ),
             (2, 4)
-        ); // RULE VER-03
-        // RULE VER-11
+        ); // the number of VER-03
+        // the number of VER-11
         assert_eq!(p.remittance_window, TimeDelta::days(7));
         assert_eq!(p.remittance_attempts, 2);
         assert_eq!((p.remittance_min_cents, p.remittance_max_cents), (1, 99));
-        // RULE VER-12
+        // the number of VER-12
         assert_eq!(p.recharge_max_cents, 99);
         assert_eq!(p.recharge_window, TimeDelta::days(7));
-        assert_eq!(p.verification_change_interval, TimeDelta::days(30)); // RULE VER-15
-        assert_eq!(p.change_review_expected_business_days, 3); // RULE VER-16
-        assert_eq!(p.member_limit, 1000); // RULE SUB-02
-        assert_eq!(p.access_key_limit, 2); // RULE SUB-05
-        assert_eq!(p.project_name_max_chars, 64); // RULE PRJ-01
-        // RULE MFA-01
+        assert_eq!(p.verification_change_interval, TimeDelta::days(30)); // the number of VER-15
+        assert_eq!(p.change_review_expected_business_days, 3); // the number of VER-16
+        assert_eq!(p.member_limit, 1000); // the number of SUB-02
+        assert_eq!(p.access_key_limit, 2); // the number of SUB-05
+        assert_eq!(p.project_name_max_chars, 64); // the number of PRJ-01
+        // the number of MFA-01
         assert_eq!((p.mfa_totp_digits, p.mfa_totp_step_seconds), (6, 30));
-        assert_eq!(p.mfa_devices_per_principal, 1); // RULE MFA-02
-        assert_eq!(p.mfa_allowed_skew_steps, 1); // RULE MFA-04
-        assert_eq!(p.trusted_device_ttl, TimeDelta::days(7)); // RULE MFA-06
-        assert_eq!(p.cancellation_cooling_off, TimeDelta::days(15)); // RULE CAN-02
+        assert_eq!(p.mfa_devices_per_principal, 1); // the number of MFA-02
+        assert_eq!(p.mfa_allowed_skew_steps, 1); // the number of MFA-04
+        assert_eq!(p.trusted_device_ttl, TimeDelta::days(7)); // the number of MFA-06
+        assert_eq!(p.cancellation_cooling_off, TimeDelta::days(15)); // the number of CAN-02
         assert_eq!(p.code_ttl, TimeDelta::minutes(10));
         assert_eq!(p.code_resend_interval, TimeDelta::seconds(60));
         assert_eq!(p.code_max_attempts, 5);

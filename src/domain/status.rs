@@ -148,7 +148,7 @@ mod tests {
 
     #[test]
     fn cancelling_accounts_sign_in_but_cannot_buy_and_cancelled_cannot_sign_in() {
-        // RULE CAN-02
+        // the status part of CAN-02
         let pending = reasons(&[FreezeReason::CancellationPending]);
         assert!(can_sign_in(Lifecycle::Cancelling));
         assert!(!can_buy_or_create(Lifecycle::Cancelling, &pending));
@@ -156,7 +156,7 @@ mod tests {
             Lifecycle::Cancelling,
             &FreezeReasons::new()
         ));
-        // RULE CAN-03
+        // the status part of CAN-03
         assert!(!can_sign_in(Lifecycle::Cancelled));
         assert!(!can_buy_or_create(
             Lifecycle::Cancelled,

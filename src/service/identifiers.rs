@@ -83,18 +83,7 @@ pub async fn prove_email_only(
     now: DateTime<Utc>,
 ) -> ServiceResult<Email> {
     let email = parse_email(email)?;
-    ensure_email_free(ctx, site, &email).await?;
-    let code = required(email_code, "emailCode")?;
-    codes::consume(
-        ctx,
-        CodeChannel::Email,
-        email.as_str(),
-        purpose,
-        code,
-        "emailCode",
-        now,
-    )
-    .await?;
+    spend_email_code(ctx, site, &email, email_code, purpose, now).await?;
     Ok(email)
 }
 
@@ -113,7 +102,21 @@ pub async fn prove_email_login(
     let policy = ctx.policies.for_site(site);
     let password = Password::parse_for(required(password, "password")?, Some(&email), policy)
         .map_err(|e| ServiceError::refused_at(ErrorCode::PasswordTooWeak, "password", e.message))?;
-    ensure_email_free(ctx, site, &email).await?;
+    spend_email_code(ctx, site, &email, email_code, purpose, now).await?;
+    let hash = crypto::hash_password(password.expose().to_owned()).await?;
+    Ok((email, hash))
+}
+
+/// Spends the e-mail's code once the address is known to be free on the site.
+async fn spend_email_code(
+    ctx: &AppContext,
+    site: Site,
+    email: &Email,
+    email_code: &Option<String>,
+    purpose: CodePurpose,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    ensure_email_free(ctx, site, email).await?;
     let code = required(email_code, "emailCode")?;
     codes::consume(
         ctx,
@@ -124,9 +127,7 @@ pub async fn prove_email_login(
         "emailCode",
         now,
     )
-    .await?;
-    let hash = crypto::hash_password(password.expose().to_owned()).await?;
-    Ok((email, hash))
+    .await
 }
 
 /// The provider's identity for an authorization code (LOG-08).
