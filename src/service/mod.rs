@@ -55,6 +55,8 @@ pub struct RequestMeta {
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub account_id: i64,
+    /// The numeric account ID the console shows.
+    pub account_number: String,
     pub site: Site,
     pub sub_user_id: Option<i64>,
     pub session_id: i64,
@@ -70,11 +72,11 @@ impl Principal {
         }
     }
 
-    /// The actor as written to the audit log.
+    /// The actor as the audit log shows it: the root's account ID, or the sub-user.
     pub fn actor(&self) -> String {
         match self.sub_user_id {
-            None => format!("account:{}", self.account_id),
-            Some(id) => format!("sub_user:{id}"),
+            None => self.account_number.clone(),
+            Some(id) => format!("sub-user {id} of {}", self.account_number),
         }
     }
 

@@ -107,7 +107,7 @@ pub async fn register(
     let session = sessions::open(&txn, ctx, account.id, site, None, meta, now).await?;
     let entry = AuditEntry {
         account_id: account.id,
-        actor: super::principal_key(account.id, None),
+        actor: account.account_number.clone(),
         action: "account.register",
         target_id: Some(format!("Account:{}", account.id)),
         detail: Some(format!("method {}", kind.as_str())),

@@ -80,6 +80,7 @@ pub async fn authenticate(
     }
     Ok(Some(Principal {
         account_id: account.id,
+        account_number: account.account_number,
         site,
         sub_user_id: session.sub_user_id,
         session_id: session.id,
