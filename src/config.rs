@@ -159,9 +159,12 @@ impl fmt::Debug for ServeArgs {
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            let user = credentials.split(':').next().unwrap_or_default();
-            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+            match url[scheme_end + 3..at].split_once(':') {
+                Some((user, _password)) => {
+                    format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+                }
+                None => url.to_owned(),
+            }
         }
         _ => url.to_owned(),
     }
@@ -176,6 +179,10 @@ mod tests {
         assert_eq!(
             redact_url("postgres://app:s3cret@db:5432/ac"),
             "postgres://app:***@db:5432/ac"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/ac"),
+            "postgres://postgres@127.0.0.1/ac"
         );
         assert_eq!(
             redact_url("sqlite://x.db?mode=rwc"),
