@@ -130,6 +130,18 @@ async fn spend_email_code(
     .await
 }
 
+/// The login method a provider's authorization code stands for (LOG-08).
+pub async fn provider_method(
+    ctx: &AppContext,
+    kind: LoginMethodKind,
+    provider_code: &Option<String>,
+) -> ServiceResult<NewLoginMethod> {
+    Ok(NewLoginMethod {
+        kind,
+        identifier: resolve_provider(ctx, kind, provider_code).await?,
+    })
+}
+
 /// The provider's identity for an authorization code (LOG-08).
 pub async fn resolve_provider(
     ctx: &AppContext,

@@ -135,12 +135,8 @@ pub async fn bind(
             hash,
         )
     } else {
-        let external_id = identifiers::resolve_provider(ctx, kind, &form.provider_code).await?;
         (
-            NewLoginMethod {
-                kind,
-                identifier: external_id,
-            },
+            identifiers::provider_method(ctx, kind, &form.provider_code).await?,
             None,
         )
     };

@@ -70,12 +70,8 @@ pub async fn register(
             Some(identifier),
         )
     } else {
-        let external_id = identifiers::resolve_provider(ctx, kind, &form.provider_code).await?;
         (
-            NewLoginMethod {
-                kind,
-                identifier: external_id,
-            },
+            identifiers::provider_method(ctx, kind, &form.provider_code).await?,
             None,
             None,
         )

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 
 use chrono::DateTime;
 use futures::future::join_all;
-use reqwest::header;
 use serde_json::{Value, json};
 
 use crate::{
@@ -84,21 +83,8 @@ async fn post_as_agent(
     query: &str,
     variables: Value,
 ) -> Value {
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .header(header::USER_AGENT, agent)
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request
-        .send()
+    app.gql_with_agent(Some(agent), token, query, variables)
         .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json body")
 }
 
 /// The signed-in viewer's account, every information field; Null when not signed in.

@@ -132,10 +132,24 @@ impl TestApp {
 
     /// POSTs a console GraphQL request, optionally with a bearer session token.
     pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.gql_with_agent(None, token, query, variables).await
+    }
+
+    /// Like `gql_as`, with a chosen User-Agent.
+    pub async fn gql_with_agent(
+        &self,
+        agent: Option<&str>,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
         let mut request = self
             .client
             .post(format!("{}/graphql", self.base))
             .json(&json!({ "query": query, "variables": variables }));
+        if let Some(agent) = agent {
+            request = request.header(reqwest::header::USER_AGENT, agent);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -219,15 +233,7 @@ impl TestApp {
                 json!({ "i": { "site": site, "method": "EMAIL", "email": email, "password": PASSWORD, "emailCode": code } }),
             )
             .await;
-        let payload = &out["data"]["registerAccount"];
-        assert_eq!(payload["userErrors"], json!([]), "{out}");
-        (
-            payload["session"]["token"]
-                .as_str()
-                .expect("token")
-                .to_owned(),
-            payload["account"].clone(),
-        )
+        registered(&out)
     }
 
     /// Registers with a third-party identity (`sandbox:<external>`).
@@ -246,16 +252,16 @@ impl TestApp {
                 json!({ "i": { "site": site, "method": kind, "providerCode": format!("sandbox:{external}") } }),
             )
             .await;
-        let payload = &out["data"]["registerAccount"];
-        assert_eq!(payload["userErrors"], json!([]), "{out}");
-        (
-            payload["session"]["token"]
-                .as_str()
-                .expect("token")
-                .to_owned(),
-            payload["account"].clone(),
-        )
+        registered(&out)
     }
+}
+
+/// The session token and account of a successful `registerAccount`.
+fn registered(out: &Value) -> (String, Value) {
+    let payload = &out["data"]["registerAccount"];
+    assert_eq!(payload["userErrors"], json!([]), "{out}");
+    let token = payload["session"]["token"].as_str().expect("token");
+    (token.to_owned(), payload["account"].clone())
 }
 
 /// The first user error's code of a payload, or "" when there is none.
