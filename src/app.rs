@@ -34,8 +34,9 @@ use crate::{
     },
     http::{self as gql_http, ResponseType},
     ports::{
-        Captcha, Clock, IdentityProvider, Notifier, SandboxCaptcha, SandboxClock,
-        SandboxIdentityProvider, SandboxNotifier,
+        Bank, Billing, Captcha, Clock, IdentityProvider, Notifier, RealNameProvider, SandboxBank,
+        SandboxBilling, SandboxCaptcha, SandboxClock, SandboxIdentityProvider, SandboxNotifier,
+        SandboxRealNameProvider,
     },
     service::{AppContext, RequestMeta, scheduler, sessions},
 };
@@ -92,6 +93,9 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         notifier: ports.notifier,
         captcha: ports.captcha,
         identity: ports.identity,
+        real_name: ports.real_name,
+        bank: ports.bank,
+        billing: ports.billing,
         policies,
         secret,
     });
@@ -126,6 +130,9 @@ struct SandboxPorts {
     notifier: Arc<dyn Notifier>,
     captcha: Arc<dyn Captcha>,
     identity: Arc<dyn IdentityProvider>,
+    real_name: Arc<dyn RealNameProvider>,
+    bank: Arc<dyn Bank>,
+    billing: Arc<dyn Billing>,
 }
 
 impl SandboxPorts {
@@ -135,6 +142,9 @@ impl SandboxPorts {
             notifier: Arc::new(SandboxNotifier::new(db.clone())),
             captcha: Arc::new(SandboxCaptcha),
             identity: Arc::new(SandboxIdentityProvider),
+            real_name: Arc::new(SandboxRealNameProvider),
+            bank: Arc::new(SandboxBank),
+            billing: Arc::new(SandboxBilling),
         }
     }
 }

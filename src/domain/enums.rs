@@ -1,7 +1,5 @@
 //! The closed vocabularies shared by the contract and the database (SCREAMING_CASE names).
 
-use std::fmt;
-
 /// One definition per enum keeps the Rust variant, the contract name and the DB value in step.
 macro_rules! contract_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $s:literal,)+ }) => {
@@ -30,13 +28,15 @@ macro_rules! contract_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
+
+pub(crate) use contract_enum;
 
 contract_enum! {
     /// ACC-01: the site an account belongs to; data never crosses sites.
@@ -121,7 +121,7 @@ contract_enum! {
 mod tests {
     use super::*;
 
-    fn round_trips<T: Copy + PartialEq + fmt::Debug>(
+    fn round_trips<T: Copy + PartialEq + std::fmt::Debug>(
         all: &[T],
         as_str: fn(T) -> &'static str,
         parse: fn(&str) -> Option<T>,

@@ -2,6 +2,7 @@
 
 pub mod email;
 pub mod enums;
+pub mod identity;
 pub mod lockout;
 pub mod masking;
 pub mod money;
@@ -10,6 +11,7 @@ pub mod phone;
 pub mod policy;
 pub mod status;
 pub mod text;
+pub mod verification;
 
 pub use email::Email;
 pub use enums::{
@@ -21,7 +23,7 @@ pub use password::Password;
 pub use phone::Phone;
 pub use policy::{Policies, PoliciesOverlay, SitePolicy, SitePolicyOverlay};
 pub use status::{FreezeReasons, account_status, can_buy_or_create, can_sign_in};
-pub use text::Nickname;
+pub use text::{Nickname, plain_text};
 
 /// An input that breaks a rule; `field` names the logical input so the API can point at it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

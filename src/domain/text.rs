@@ -43,6 +43,37 @@ impl fmt::Display for Nickname {
     }
 }
 
+/// Trimmed free text of 1..=`max_chars` characters without control characters (names of
+/// people and enterprises, reasons): the checks every stored human-typed string needs.
+pub fn plain_text(field: &'static str, raw: &str, max_chars: usize) -> Result<String, DomainError> {
+    let text = raw.trim();
+    let chars = text.chars().count();
+    if chars == 0 {
+        return Err(DomainError::new(field, "must not be empty"));
+    }
+    if chars > max_chars {
+        return Err(DomainError::new(
+            field,
+            format!("must be at most {max_chars} characters"),
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() || is_invisible_format(c))
+    {
+        return Err(DomainError::new(
+            field,
+            "must not contain control, invisible or direction-changing characters",
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// Zero-width and bidirectional-override characters, which make a displayed name lie.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -58,6 +89,18 @@ mod tests {
         assert_eq!(Nickname::parse("a").unwrap().to_string(), "a");
         let max = "云".repeat(32);
         assert_eq!(Nickname::parse(&max).unwrap().as_str(), max);
+    }
+
+    #[test]
+    fn plain_text_bounds_length_and_refuses_control_characters() {
+        assert_eq!(plain_text("name", " 张三 ", 4).unwrap(), "张三");
+        for raw in ["", "  ", "abcde", "a\u{7}b", "a\u{202e}b", "a\u{200b}"] {
+            assert_eq!(
+                plain_text("name", raw, 4).unwrap_err().field,
+                "name",
+                "{raw:?}"
+            );
+        }
     }
 
     #[test]

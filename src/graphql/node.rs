@@ -7,6 +7,7 @@ use super::types::{
     account::Account,
     events::{AuditEvent, LoginEvent},
     login_method::LoginMethod,
+    verification::Verification,
 };
 
 /// The kinds of node the console API can resolve.
@@ -16,6 +17,7 @@ pub enum NodeKind {
     LoginMethod,
     LoginEvent,
     AuditEvent,
+    Verification,
 }
 
 impl NodeKind {
@@ -25,6 +27,7 @@ impl NodeKind {
             Self::LoginMethod => "LoginMethod",
             Self::LoginEvent => "LoginEvent",
             Self::AuditEvent => "AuditEvent",
+            Self::Verification => "Verification",
         }
     }
 
@@ -34,6 +37,7 @@ impl NodeKind {
             Self::LoginMethod,
             Self::LoginEvent,
             Self::AuditEvent,
+            Self::Verification,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -77,6 +81,7 @@ pub enum Node {
     LoginMethod(LoginMethod),
     LoginEvent(LoginEvent),
     AuditEvent(AuditEvent),
+    Verification(Verification),
 }
 
 #[cfg(test)]

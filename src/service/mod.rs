@@ -19,6 +19,7 @@ pub mod security;
 pub mod sessions;
 pub mod sign_in;
 pub mod standing;
+pub mod verification;
 
 use std::sync::Arc;
 
@@ -30,7 +31,7 @@ pub use error::{ErrorCode, Refusal, ServiceError, ServiceResult};
 use crate::{
     crypto::SecretKey,
     domain::{Policies, Site},
-    ports::{Captcha, Clock, IdentityProvider, Notifier},
+    ports::{Bank, Billing, Captcha, Clock, IdentityProvider, Notifier, RealNameProvider},
 };
 
 /// Everything a use-case may reach: the database, the ports and the site policies.
@@ -40,6 +41,9 @@ pub struct AppContext {
     pub notifier: Arc<dyn Notifier>,
     pub captcha: Arc<dyn Captcha>,
     pub identity: Arc<dyn IdentityProvider>,
+    pub real_name: Arc<dyn RealNameProvider>,
+    pub bank: Arc<dyn Bank>,
+    pub billing: Arc<dyn Billing>,
     pub policies: Policies,
     pub secret: SecretKey,
 }

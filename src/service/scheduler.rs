@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{AppContext, ServiceResult, codes};
+use super::{AppContext, ServiceResult, codes, verification};
 
 /// What one run did, for the ops answer and the log.
 #[derive(Debug, Default, Clone)]
@@ -11,14 +11,18 @@ pub struct JobReport {
     pub codes_purged: u64,
     pub challenges_purged: u64,
     pub rate_buckets_purged: u64,
+    pub verifications_expired: u64,
 }
 
 impl std::fmt::Display for JobReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "purged {} codes, {} login challenges, {} rate-limit windows",
-            self.codes_purged, self.challenges_purged, self.rate_buckets_purged
+            "expired {} remittance/recharge verifications; purged {} codes, {} login challenges, {} rate-limit windows",
+            self.verifications_expired,
+            self.codes_purged,
+            self.challenges_purged,
+            self.rate_buckets_purged
         )
     }
 }
@@ -36,6 +40,7 @@ pub async fn run_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<JobR
         .exec(&ctx.db)
         .await?;
     Ok(JobReport {
+        verifications_expired: verification::expire_due(ctx, now).await?,
         codes_purged: codes::purge_expired(ctx, now).await?,
         challenges_purged: challenges.rows_affected,
         rate_buckets_purged: buckets.rows_affected,

@@ -3,9 +3,14 @@
 pub mod account;
 pub mod inputs;
 pub mod sign_in;
+pub mod verification;
 
 use async_graphql::MergedObject;
 
 /// Every console mutation: one `input`, a payload with `userErrors`.
 #[derive(MergedObject, Default)]
-pub struct Mutation(sign_in::SignInMutation, account::AccountMutation);
+pub struct Mutation(
+    sign_in::SignInMutation,
+    account::AccountMutation,
+    verification::VerificationMutation,
+);

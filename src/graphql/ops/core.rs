@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     domain::{FreezeReason, Money},
     graphql::errors::{bad_input, top_level},
-    service::{AppContext, RequestMeta, ServiceError, scheduler, standing},
+    service::{AppContext, RequestMeta, ServiceError, scheduler, standing, verification},
 };
 
 #[derive(Default)]
@@ -59,6 +59,34 @@ impl From<OpsFreezeReason> for FreezeReason {
             OpsFreezeReason::OverduePayment => FreezeReason::OverduePayment,
         }
     }
+}
+
+/// The periodic registry check's finding (VER-19).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(name = "RecheckOutcome", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum RecheckOutcome {
+    Ok,
+    Deregistered,
+    Mismatch,
+}
+
+impl From<RecheckOutcome> for verification::RecheckOutcome {
+    fn from(o: RecheckOutcome) -> Self {
+        match o {
+            RecheckOutcome::Ok => Self::Ok,
+            RecheckOutcome::Deregistered => Self::Deregistered,
+            RecheckOutcome::Mismatch => Self::Mismatch,
+        }
+    }
+}
+
+/// The primary key inside a Verification global ID.
+pub(super) fn verification_pk(id: &ID) -> async_graphql::Result<i64> {
+    crate::graphql::node::expect(
+        id,
+        crate::graphql::node::NodeKind::Verification,
+        "verificationId",
+    )
 }
 
 /// What billing knows of an account.
@@ -220,6 +248,75 @@ impl OpsMutation {
         reason: OpsFreezeReason,
     ) -> async_graphql::Result<OpsResult> {
         set_freeze(ctx, &account_id, reason, false).await
+    }
+
+    /// Approve or reject a verification that waits for manual review (reason required to reject).
+    async fn review_verification(
+        &self,
+        ctx: &Context<'_>,
+        verification_id: ID,
+        approve: bool,
+        reason: Option<String>,
+    ) -> async_graphql::Result<OpsResult> {
+        let app = app(ctx);
+        let id = verification_pk(&verification_id)?;
+        let result = verification::review(
+            app,
+            &operator_meta(),
+            id,
+            approve,
+            reason.as_deref(),
+            app.clock.now(),
+        )
+        .await;
+        ops_result(result.map(OpsResult::done))
+    }
+
+    /// The bank reports a RECHARGE payment from the enterprise (amount in yuan).
+    async fn report_recharge_received(
+        &self,
+        ctx: &Context<'_>,
+        verification_id: ID,
+        amount: String,
+    ) -> async_graphql::Result<OpsResult> {
+        let app = app(ctx);
+        let id = verification_pk(&verification_id)?;
+        let result =
+            verification::recharge_received(app, &operator_meta(), id, &amount, app.clock.now())
+                .await;
+        ops_result(result.map(OpsResult::done))
+    }
+
+    /// Raise or lower the verification quota of one enterprise (by credit code).
+    async fn set_enterprise_quota(
+        &self,
+        ctx: &Context<'_>,
+        credit_code: String,
+        quota: i32,
+    ) -> async_graphql::Result<OpsResult> {
+        let app = app(ctx);
+        let result =
+            verification::set_enterprise_quota(app, &credit_code, quota, app.clock.now()).await;
+        ops_result(result.map(OpsResult::done))
+    }
+
+    /// The periodic registry check for one enterprise (VER-19).
+    async fn recheck_enterprise(
+        &self,
+        ctx: &Context<'_>,
+        credit_code: String,
+        outcome: RecheckOutcome,
+    ) -> async_graphql::Result<OpsResult> {
+        let app = app(ctx);
+        let result = verification::recheck_enterprise(
+            app,
+            &operator_meta(),
+            &credit_code,
+            outcome.into(),
+            app.clock.now(),
+        )
+        .await;
+        ops_result(result.map(OpsResult::done))
     }
 
     /// Run due scheduled work now (cancellations past cooling-off, expiries).

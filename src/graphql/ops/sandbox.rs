@@ -38,6 +38,23 @@ const MAX_ADVANCE_SECONDS: i32 = 10 * 366 * 24 * 3600;
 /// Sandbox-only reads.
 #[Object]
 impl SandboxQuery {
+    /// SANDBOX: the amount the sandbox bank paid for a CORPORATE_REMITTANCE verification (verification global ID).
+    async fn remittance_amount(
+        &self,
+        ctx: &Context<'_>,
+        verification_id: async_graphql::ID,
+    ) -> async_graphql::Result<Option<String>> {
+        let id = super::core::verification_pk(&verification_id)?;
+        let app = ctx.data_unchecked::<Arc<AppContext>>();
+        let row = entity::verifications::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .map_err(|e| top_level(ServiceError::from(e)))?;
+        Ok(row
+            .and_then(|v| v.remittance_amount_cents)
+            .map(|cents| crate::domain::Money::from_cents(cents).to_string()))
+    }
+
     /// SANDBOX: messages the SMS/e-mail sandbox delivered to a target, newest first.
     async fn outbox(
         &self,

@@ -7,9 +7,9 @@ use super::{
     context,
     errors::top_level,
     node::{Node, NodeKind, decode},
-    types::{account::Account, session::Viewer},
+    types::{account::Account, session::Viewer, verification::Verification},
 };
-use crate::service::{Principal, ServiceError, accounts};
+use crate::service::{Principal, ServiceError, accounts, verification};
 
 /// Most IDs one `nodes` call may ask for.
 const MAX_NODES: usize = 100;
@@ -85,5 +85,14 @@ async fn resolve(
             .one(db)
             .await?
             .map(|m| Node::AuditEvent(m.into())),
+        NodeKind::Verification => {
+            let interval = context::app(ctx)
+                .policies
+                .for_site(principal.site)
+                .verification_change_interval;
+            verification::owned(db, owner, pk)
+                .await?
+                .map(|m| Node::Verification(Verification::new(m, interval)))
+        }
     })
 }

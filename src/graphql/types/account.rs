@@ -1,23 +1,24 @@
 //! The `Account` type: the root account as the console's pages show it, personal data masked.
 
-use async_graphql::{Context, ID, Object, dataloader::DataLoader};
+use async_graphql::{Context, ID, Object, SimpleObject, dataloader::DataLoader};
 use chrono::{DateTime, Utc};
 
 use super::{
-    enums::{AccountStatus, FreezeReason, LoginMethodKind, Site},
+    enums::{AccountStatus, Capability, FreezeReason, LoginMethodKind, Site, VerificationStatus},
     events::{AuditEvent, LoginEvent},
     login_method::LoginMethod,
+    verification::Verification,
 };
 use crate::{
-    domain::{self, FreezeReasons, Lifecycle, masking},
+    domain::{self, FreezeReasons, Lifecycle, masking, verification},
     graphql::{
         connection::{Conn, connection, page_request},
         context,
         errors::top_level,
-        loaders::LoginMethodsByAccount,
+        loaders::{CurrentVerifications, CurrentVerificationsByAccount, LoginMethodsByAccount},
         node::{NodeKind, encode},
     },
-    service::audit,
+    service::{self, audit},
 };
 
 /// A root account. Built from the row field by field: the password hash never reaches it.
@@ -69,6 +70,36 @@ impl Account {
     pub fn pk(&self) -> i64 {
         self.pk
     }
+
+    async fn current_verifications(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<CurrentVerifications> {
+        let loader = ctx.data_unchecked::<DataLoader<CurrentVerificationsByAccount>>();
+        Ok(loader
+            .load_one(self.pk)
+            .await
+            .map_err(|e| top_level(e.as_ref().clone().into()))?
+            .unwrap_or_default())
+    }
+
+    fn verification_type(
+        &self,
+        ctx: &Context<'_>,
+        row: entity::verifications::Model,
+    ) -> Verification {
+        let policy = context::app(ctx).policies.for_site(self.site);
+        Verification::new(row, policy.verification_change_interval)
+    }
+}
+
+/// VER-20: one capability and whether the account has it.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CapabilityGrant {
+    pub capability: Capability,
+    pub allowed: bool,
+    /// Why it is denied, when it is.
+    pub reason: Option<String>,
 }
 
 /// A root account of one site (ACC-01), with its information and security settings.
@@ -138,6 +169,70 @@ impl Account {
             .await
             .map_err(|e| top_level(e.as_ref().clone().into()))?
             .unwrap_or_default())
+    }
+
+    /// VER-21: a sub-user sees its root's status.
+    async fn verification_status(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<VerificationStatus> {
+        let current = self.current_verifications(ctx).await?;
+        Ok(verification::status(current.in_force.is_some(), current.pending.is_some()).into())
+    }
+
+    /// The verification in force (approved), if any.
+    async fn verification(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Verification>> {
+        let current = self.current_verifications(ctx).await?;
+        Ok(current.in_force.map(|row| self.verification_type(ctx, row)))
+    }
+
+    /// The newest verification request still pending, if any.
+    async fn pending_verification(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Verification>> {
+        let current = self.current_verifications(ctx).await?;
+        Ok(current.pending.map(|row| self.verification_type(ctx, row)))
+    }
+
+    /// Every request, newest first (VER-13).
+    async fn verification_history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<Verification>> {
+        let request = page_request(first, after)?;
+        let page = service::verification::history(
+            &context::app(ctx).db,
+            self.pk,
+            request.after_key,
+            request.limit,
+        )
+        .await
+        .map_err(top_level)?;
+        Ok(connection(
+            page,
+            request,
+            |v| v.id,
+            |row| self.verification_type(ctx, row),
+        ))
+    }
+
+    /// VER-20: what the account may do, each denial with its reason.
+    async fn capabilities(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CapabilityGrant>> {
+        let current = self.current_verifications(ctx).await?;
+        let status = verification::status(current.in_force.is_some(), current.pending.is_some());
+        Ok(
+            verification::capabilities(status, self.lifecycle, &self.freeze_reasons)
+                .into_iter()
+                .map(|(capability, verdict)| CapabilityGrant {
+                    capability: capability.into(),
+                    allowed: verdict.is_ok(),
+                    reason: verdict.err(),
+                })
+                .collect(),
+        )
     }
 
     /// MFA-06: sign-in asks for a second factor.

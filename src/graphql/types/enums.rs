@@ -2,7 +2,7 @@
 
 use async_graphql::Enum;
 
-use crate::domain;
+use crate::domain::{self, verification};
 
 /// ACC-01: the site an account belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -67,4 +67,103 @@ pub enum CodePurpose {
     FindAccount,
     LoginChallenge,
     Operation,
+}
+
+/// VER-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    name = "VerificationSubjectKind",
+    remote = "verification::SubjectKind",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum VerificationSubjectKind {
+    Individual,
+    Enterprise,
+}
+
+/// VER-02, VER-03: how a subject proves who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    remote = "verification::VerificationMethod",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum VerificationMethod {
+    WechatScan,
+    QqScan,
+    FaceRecognition,
+    IdDocument,
+    WechatOfficialPlatform,
+    LegalPersonWechatScan,
+    LegalPersonFaceRecognition,
+    Recharge,
+    CorporateRemittance,
+    BusinessDocument,
+}
+
+/// VER-13.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    remote = "verification::VerificationState",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum VerificationState {
+    Pending,
+    Approved,
+    Rejected,
+    Withdrawn,
+    Expired,
+}
+
+/// VER-15, VER-16.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    name = "VerificationChangeType",
+    remote = "verification::ChangeType",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum VerificationChangeType {
+    Initial,
+    PersonalToEnterprise,
+    ChangeIndividual,
+    ChangeSubject,
+    ChangeName,
+    UpdateLegalPerson,
+}
+
+/// VER-05: where the subject comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "verification::Region", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum Region {
+    Mainland,
+    HongKong,
+    Macao,
+    Taiwan,
+    Overseas,
+}
+
+/// The account's real-name status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    remote = "verification::VerificationStatus",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum VerificationStatus {
+    Unverified,
+    Pending,
+    Verified,
+}
+
+/// VER-20: what verification unlocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    remote = "verification::Capability",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum Capability {
+    Purchase,
+    UseMainlandResources,
+    Invoice,
+    OnlineContract,
+    PublicBeta,
+    Partner,
 }

@@ -5,3 +5,4 @@ pub mod enums;
 pub mod events;
 pub mod login_method;
 pub mod session;
+pub mod verification;

@@ -1,0 +1,253 @@
+//! Real-name verification (VER-01..22): what is in force, quotas, decisions; submissions,
+//! settlements and the enterprise back office live in the submodules.
+
+mod enterprise;
+mod settle;
+mod submit;
+
+pub use enterprise::{
+    RecheckOutcome, complete_credit_code, recheck_enterprise, set_enterprise_quota, update_contact,
+};
+pub use settle::{confirm_remittance, expire_due, recharge_received, review, withdraw};
+pub use submit::{EnterpriseForm, IndividualForm, submit_enterprise, submit_individual};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QuerySelect, Set,
+};
+
+use super::{AppContext, ErrorCode, Page, ServiceError, ServiceResult, audit};
+use crate::{
+    crypto::SecretKey,
+    db,
+    domain::{
+        CodeChannel, FreezeReason, FreezeReasons, Site,
+        verification::{SubjectKind, VerificationState},
+    },
+    ports::Message,
+};
+
+use entity::verifications::{ActiveModel, Column, Entity, Model};
+
+const PENDING: &str = "PENDING";
+const APPROVED: &str = "APPROVED";
+
+/// The approved verification that is in force: approved and not yet replaced or revoked.
+fn in_force_condition() -> Condition {
+    Condition::all()
+        .add(Column::State.eq(APPROVED))
+        .add(Column::SupersededAt.is_null())
+}
+
+/// Rows that hold a place in an identity's quota (in force, or pending a decision); also
+/// what the console's current-verification loader reads.
+pub fn counted_condition() -> Condition {
+    Condition::any()
+        .add(in_force_condition())
+        .add(Column::State.eq(PENDING))
+}
+
+/// The account's verification in force and its pending request, in one query.
+pub async fn current(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+) -> ServiceResult<(Option<Model>, Option<Model>)> {
+    let rows = Entity::find()
+        .filter(Column::AccountId.eq(account_id))
+        .filter(counted_condition())
+        .all(conn)
+        .await?;
+    Ok(split_current(rows))
+}
+
+/// Splits rows of one account into (in force, pending).
+pub fn split_current(rows: Vec<Model>) -> (Option<Model>, Option<Model>) {
+    let mut in_force = None;
+    let mut pending = None;
+    for row in rows {
+        if row.state == PENDING {
+            pending = Some(row);
+        } else if row.state == APPROVED && row.superseded_at.is_none() {
+            in_force = Some(row);
+        }
+    }
+    (in_force, pending)
+}
+
+/// Every request of the account, newest first.
+pub async fn history(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+    after: Option<i64>,
+    limit: u64,
+) -> ServiceResult<Page<Model>> {
+    let query = Entity::find().filter(Column::AccountId.eq(account_id));
+    audit::newest_first(conn, query, Column::Id, after, limit).await
+}
+
+/// One request of the account (owner-scoped: another account's ID is "not found").
+pub async fn owned(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+    verification_id: i64,
+) -> ServiceResult<Option<Model>> {
+    Ok(Entity::find_by_id(verification_id)
+        .filter(Column::AccountId.eq(account_id))
+        .one(conn)
+        .await?)
+}
+
+/// VER-10: the keyed hash that matches one identity across accounts without storing it.
+pub fn identity_hash(secret: &SecretKey, kind: SubjectKind, number: &str) -> String {
+    secret.keyed_hash(&["real-name identity", kind.as_str(), number])
+}
+
+/// The encrypted copy an operator may open (VER-10: never stored in clear).
+pub fn seal(secret: &SecretKey, plain: &str) -> ServiceResult<String> {
+    secret
+        .seal(plain.as_bytes())
+        .map_err(ServiceError::internal)
+}
+
+/// VER-08..10: refuses when `identity_hash` already holds its quota of *other* accounts of
+/// the site (in force or pending). Serialised per identity, so parallel submissions queue.
+async fn hold_quota_place(
+    ctx: &AppContext,
+    txn: &DatabaseTransaction,
+    site: Site,
+    account_id: i64,
+    kind: SubjectKind,
+    identity_hash: &str,
+) -> ServiceResult<()> {
+    db::lock_scope(txn, "real-name-identity", identity_hash).await?;
+    let policy = ctx.policies.for_site(site);
+    let quota = match kind {
+        SubjectKind::Individual => policy.individual_identity_quota,
+        SubjectKind::Enterprise => entity::enterprise_quotas::Entity::find()
+            .filter(entity::enterprise_quotas::Column::CreditCodeHash.eq(identity_hash))
+            .one(txn)
+            .await?
+            .map_or(policy.enterprise_identity_quota, |row| row.quota),
+    };
+    let site_accounts = sea_orm::sea_query::Query::select()
+        .column(entity::accounts::Column::Id)
+        .from(entity::accounts::Entity)
+        .and_where(entity::accounts::Column::Site.eq(site.as_str()))
+        .to_owned();
+    let holders: Vec<i64> = Entity::find()
+        .select_only()
+        .column(Column::AccountId)
+        .distinct()
+        .filter(Column::IdentityHash.eq(identity_hash))
+        .filter(Column::AccountId.ne(account_id))
+        .filter(Column::AccountId.in_subquery(site_accounts))
+        .filter(counted_condition())
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if i32::try_from(holders.len()).unwrap_or(i32::MAX) >= quota {
+        let what = match kind {
+            SubjectKind::Individual => "this identity",
+            SubjectKind::Enterprise => "this enterprise",
+        };
+        return Err(ServiceError::refused(
+            ErrorCode::IdentityQuotaExceeded,
+            format!(
+                "{what} already verifies {quota} accounts, its quota; change the verification of one of them first"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Marks a pending request decided; `pending_account_id` is cleared so a new request may start.
+fn decided(
+    row: Model,
+    state: VerificationState,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> ActiveModel {
+    let mut active: ActiveModel = row.into();
+    active.state = Set(state.as_str().to_owned());
+    active.pending_account_id = Set(None);
+    active.decided_at = Set(Some(now));
+    if reason.is_some() {
+        active.rejection_reason = Set(reason);
+    }
+    active
+}
+
+/// VER-14, VER-16: once `approved` takes effect, the verification in force before it is
+/// superseded (it stays in the history).
+async fn supersede_others(
+    txn: &DatabaseTransaction,
+    approved: &Model,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    Entity::update_many()
+        .col_expr(Column::SupersededAt, sea_orm::sea_query::Expr::value(now))
+        .filter(Column::AccountId.eq(approved.account_id))
+        .filter(Column::Id.ne(approved.id))
+        .filter(in_force_condition())
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Approves a pending `row`: it supersedes what was in force and lifts a
+/// VERIFICATION_FAILED freeze (VER-19).
+async fn approve(
+    txn: &DatabaseTransaction,
+    row: Model,
+    now: DateTime<Utc>,
+) -> ServiceResult<Model> {
+    let approved = decided(row, VerificationState::Approved, None, now)
+        .update(txn)
+        .await?;
+    supersede_others(txn, &approved, now).await?;
+    lift_failure_freeze(txn, approved.account_id).await?;
+    Ok(approved)
+}
+
+async fn lift_failure_freeze(txn: &DatabaseTransaction, account_id: i64) -> ServiceResult<()> {
+    let account = entity::accounts::Entity::find_by_id(account_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("account"))?;
+    let mut reasons = FreezeReasons::parse_csv(&account.freeze_reasons);
+    if reasons.remove(FreezeReason::VerificationFailed) {
+        let mut active: entity::accounts::ActiveModel = account.into();
+        active.freeze_reasons = Set(reasons.to_csv());
+        active.update(txn).await?;
+    }
+    Ok(())
+}
+
+/// Sends a notice to the account's secure phone and security e-mail (after commit: the
+/// sandbox outbox writes on its own connection).
+async fn notify_account(
+    ctx: &AppContext,
+    account: &entity::accounts::Model,
+    purpose: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let targets = [
+        (CodeChannel::Sms, account.secure_phone.as_deref()),
+        (CodeChannel::Email, account.security_email.as_deref()),
+    ];
+    for (channel, target) in targets {
+        if let Some(target) = target {
+            let message = Message {
+                channel,
+                target: target.to_owned(),
+                purpose: purpose.to_owned(),
+                code: None,
+                body: body.to_owned(),
+            };
+            ctx.notifier.send(message, now).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,287 @@
+//! How pending requests end (VER-11..13): the user confirms a remittance or withdraws, an
+//! operator reviews, the bank reports a recharge, the scheduler expires what ran out.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect, Set, sea_query::Expr,
+};
+
+use super::{Column, Entity, Model, PENDING, approve, decided, notify_account};
+use crate::{
+    db,
+    domain::{
+        Money, plain_text,
+        verification::{ChangeType, Settlement, VerificationMethod, VerificationState},
+    },
+    service::{
+        AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult, accounts,
+        audit::{self, AuditEntry},
+    },
+};
+
+const OPERATOR: &str = "operator";
+const REASON_MAX_CHARS: usize = 500;
+
+/// The row, locked until the transaction ends (SQLite's write transaction already is).
+async fn lock(txn: &DatabaseTransaction, id: i64, owner: Option<i64>) -> ServiceResult<Model> {
+    let mut query = Entity::find_by_id(id);
+    if let Some(account_id) = owner {
+        query = query.filter(Column::AccountId.eq(account_id));
+    }
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    query
+        .one(txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("verification"))
+}
+
+fn not_pending(what: &str) -> ServiceError {
+    ServiceError::refused(
+        ErrorCode::NotPending,
+        format!("this verification is not {what}"),
+    )
+}
+
+fn method_of(row: &Model) -> Option<VerificationMethod> {
+    VerificationMethod::parse(&row.method)
+}
+
+fn is_expired(row: &Model, now: DateTime<Utc>) -> bool {
+    row.expires_at.is_some_and(|at| at <= now)
+}
+
+fn expired_error() -> ServiceError {
+    ServiceError::refused(
+        ErrorCode::VerificationExpired,
+        "the 7-day window has closed; submit the verification again",
+    )
+}
+
+/// VER-11: the user enters the amount the provider paid; two wrong amounts end the attempt.
+pub async fn confirm_remittance(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    verification_id: i64,
+    raw_amount: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<(Model, entity::accounts::Model)> {
+    principal.require_root()?;
+    let amount = Money::parse("amount", raw_amount)?;
+    let txn = db::begin_write(&ctx.db).await?;
+    let row = lock(&txn, verification_id, Some(principal.account_id)).await?;
+    if row.state != PENDING || method_of(&row) != Some(VerificationMethod::CorporateRemittance) {
+        return Err(not_pending("a remittance waiting for its amount"));
+    }
+    if is_expired(&row, now) {
+        decided(row, VerificationState::Expired, None, now)
+            .update(&txn)
+            .await?;
+        txn.commit().await?;
+        return Err(expired_error());
+    }
+    let entry = |action| {
+        AuditEntry::by(principal, action).target(format!("Verification:{verification_id}"))
+    };
+    if row.remittance_amount_cents == Some(amount.cents()) {
+        let row = approve(&txn, row, now).await?;
+        audit::record(&txn, entry("verification.remittance_confirmed"), meta, now).await?;
+        let account = accounts::load(&txn, principal.account_id).await?;
+        txn.commit().await?;
+        return Ok((row, account));
+    }
+    let left = row
+        .remittance_attempts_left
+        .unwrap_or(0)
+        .saturating_sub(1)
+        .max(0);
+    let refusal = if left == 0 {
+        decided(
+            row,
+            VerificationState::Rejected,
+            Some("two wrong amounts: submit the corporate bank account again".to_owned()),
+            now,
+        )
+        .update(&txn)
+        .await?;
+        ServiceError::refused_at(
+            ErrorCode::AttemptsExhausted,
+            "amount",
+            "two wrong amounts: this attempt has failed; submit the corporate bank account again",
+        )
+    } else {
+        let mut active: entity::verifications::ActiveModel = row.into();
+        active.remittance_attempts_left = Set(Some(left));
+        active.update(&txn).await?;
+        ServiceError::refused_at(
+            ErrorCode::WrongAmount,
+            "amount",
+            format!("that is not the amount paid; {left} attempt(s) left"),
+        )
+    };
+    audit::record(
+        &txn,
+        entry("verification.remittance_wrong_amount"),
+        meta,
+        now,
+    )
+    .await?;
+    // The spent attempt must stay spent: commit before answering with the refusal.
+    txn.commit().await?;
+    Err(refusal)
+}
+
+/// VER-13, VER-16: the user withdraws a pending request; what was in force stays.
+pub async fn withdraw(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    verification_id: i64,
+    now: DateTime<Utc>,
+) -> ServiceResult<(Model, entity::accounts::Model)> {
+    principal.require_root()?;
+    let txn = db::begin_write(&ctx.db).await?;
+    let row = lock(&txn, verification_id, Some(principal.account_id)).await?;
+    if row.state != PENDING {
+        return Err(not_pending("pending"));
+    }
+    let row = decided(row, VerificationState::Withdrawn, None, now)
+        .update(&txn)
+        .await?;
+    let entry = AuditEntry::by(principal, "verification.withdraw")
+        .target(format!("Verification:{verification_id}"));
+    audit::record(&txn, entry, meta, now).await?;
+    let account = accounts::load(&txn, principal.account_id).await?;
+    txn.commit().await?;
+    Ok((row, account))
+}
+
+fn waits_for_review(row: &Model) -> bool {
+    let reviewed_method = method_of(row).is_some_and(|m| m.settlement() == Settlement::Review);
+    let reviewed_change = ChangeType::parse(&row.change_type).is_some_and(ChangeType::needs_review);
+    row.state == PENDING && (reviewed_method || reviewed_change)
+}
+
+fn operator_entry(row: &Model, action: &'static str) -> AuditEntry<'static> {
+    AuditEntry {
+        account_id: row.account_id,
+        actor: OPERATOR.to_owned(),
+        action,
+        target_id: Some(format!("Verification:{}", row.id)),
+        detail: None,
+    }
+}
+
+/// VER-03, VER-16: an operator approves, or rejects with the reason the user will read.
+pub async fn review(
+    ctx: &AppContext,
+    meta: &RequestMeta,
+    verification_id: i64,
+    approved: bool,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> ServiceResult<String> {
+    let reason = match (approved, reason) {
+        (false, Some(raw)) => Some(plain_text("reason", raw, REASON_MAX_CHARS)?),
+        (false, None) => {
+            return Err(ServiceError::refused_at(
+                ErrorCode::InvalidInput,
+                "reason",
+                "a rejection needs the reason the user will read",
+            ));
+        }
+        (true, _) => None,
+    };
+    let txn = db::begin_write(&ctx.db).await?;
+    let row = lock(&txn, verification_id, None).await?;
+    if !waits_for_review(&row) {
+        return Err(not_pending("waiting for a review"));
+    }
+    let (row, notice) = match reason {
+        None => (
+            approve(&txn, row, now).await?,
+            "Your real-name verification has been approved.".to_owned(),
+        ),
+        Some(reason) => {
+            let notice = format!("Your real-name verification was rejected: {reason}");
+            let row = decided(row, VerificationState::Rejected, Some(reason), now)
+                .update(&txn)
+                .await?;
+            (row, notice)
+        }
+    };
+    let action = if approved {
+        "verification.approve"
+    } else {
+        "verification.reject"
+    };
+    audit::record(&txn, operator_entry(&row, action), meta, now).await?;
+    let account = accounts::load(&txn, row.account_id).await?;
+    txn.commit().await?;
+    notify_account(ctx, &account, "VERIFICATION_DECISION", &notice, now).await?;
+    Ok(format!("verification {}", row.state.to_lowercase()))
+}
+
+/// VER-12: the bank reports the enterprise's payment; the right amount verifies and is
+/// credited to the balance.
+pub async fn recharge_received(
+    ctx: &AppContext,
+    meta: &RequestMeta,
+    verification_id: i64,
+    raw_amount: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<String> {
+    let amount = Money::parse("amount", raw_amount)?;
+    let txn = db::begin_write(&ctx.db).await?;
+    let row = lock(&txn, verification_id, None).await?;
+    if row.state != PENDING || method_of(&row) != Some(VerificationMethod::Recharge) {
+        return Err(not_pending("a recharge waiting for payment"));
+    }
+    if is_expired(&row, now) {
+        decided(row, VerificationState::Expired, None, now)
+            .update(&txn)
+            .await?;
+        txn.commit().await?;
+        return Err(expired_error());
+    }
+    if row.recharge_amount_cents != Some(amount.cents()) {
+        return Err(ServiceError::refused_at(
+            ErrorCode::WrongAmount,
+            "amount",
+            "the payment is not the amount named; the verification stays pending",
+        ));
+    }
+    let row = approve(&txn, row, now).await?;
+    ctx.billing
+        .credit(&txn, row.account_id, amount.cents(), now)
+        .await?;
+    audit::record(
+        &txn,
+        operator_entry(&row, "verification.recharge_received"),
+        meta,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(format!("verified; {amount} yuan credited to the balance"))
+}
+
+/// VER-11, VER-12: remittances and recharges past their window expire. One statement, so
+/// two schedulers running at once expire each request once.
+pub async fn expire_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<u64> {
+    let result = Entity::update_many()
+        .col_expr(
+            Column::State,
+            Expr::value(VerificationState::Expired.as_str()),
+        )
+        .col_expr(Column::PendingAccountId, Expr::value(Option::<i64>::None))
+        .col_expr(Column::DecidedAt, Expr::value(now))
+        .filter(Column::State.eq(PENDING))
+        .filter(Column::ExpiresAt.lte(now))
+        .exec(&ctx.db)
+        .await?;
+    Ok(result.rows_affected)
+}
