@@ -25,6 +25,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub backend: Backend,
+    /// The app's own pool, for tests that inspect what is stored.
+    pub db: sea_orm::DatabaseConnection,
 }
 
 /// Where the database of one test lives, to remove it afterwards.
@@ -114,6 +116,7 @@ impl TestApp {
         args.db_pool = 5;
         configure(&mut args);
         let built = account_center::build(&args).await.expect("build the app");
+        let db = built.state.app.db.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -125,6 +128,7 @@ impl TestApp {
                 base: format!("http://{addr}"),
                 client,
                 backend,
+                db,
             },
             cleanup,
         ))
@@ -208,6 +212,27 @@ impl TestApp {
             .as_str()
             .expect("a code in the outbox")
             .to_owned()
+    }
+
+    /// Every stored row that may carry personal data, as text, to search for clear values.
+    pub async fn dump_database_text(&self) -> String {
+        use sea_orm::EntityTrait;
+        let mut text = String::new();
+        macro_rules! dump {
+            ($($table:ident),*) => {$(
+                let rows = entity::$table::Entity::find().all(&self.db).await.expect("dump");
+                text.push_str(&format!("{rows:?}"));
+            )*};
+        }
+        dump!(
+            accounts,
+            verifications,
+            audit_events,
+            outbox_messages,
+            enterprise_quotas,
+            quota_locks
+        );
+        text
     }
 
     /// Moves the sandbox clock forward.

@@ -4,9 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
+mod identities;
 
 mod accounts;
 mod http;
 mod schema;
 mod security;
 mod sign_in;
+mod verification;
+mod verification_enterprise;
+mod verification_individual;

@@ -423,6 +423,13 @@ async fn submit(
     }
 
     let txn = db::begin_write(&ctx.db).await?;
+    // One request at a time per account (VER-13: at most one pending).
+    db::lock_scope(
+        &txn,
+        "verification-account",
+        &principal.account_id.to_string(),
+    )
+    .await?;
     let account = accounts::load(&txn, principal.account_id).await?;
     let (in_force, pending) = super::current(&txn, account.id).await?;
     let change = check_change(
