@@ -6,6 +6,7 @@ pub mod audit;
 pub mod challenges;
 pub mod codes;
 pub mod error;
+pub mod hardware_tokens;
 pub mod identifiers;
 pub mod login_methods;
 pub mod mfa;

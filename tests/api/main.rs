@@ -8,6 +8,7 @@ mod identities;
 
 mod accounts;
 mod http;
+mod mfa;
 mod schema;
 mod security;
 mod sign_in;

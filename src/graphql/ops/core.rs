@@ -319,6 +319,25 @@ impl OpsMutation {
         ops_result(result.map(OpsResult::done))
     }
 
+    /// A hardware MFA token the provider sold: its serial and its base32 TOTP secret.
+    async fn register_hardware_token(
+        &self,
+        ctx: &Context<'_>,
+        serial_number: String,
+        secret: String,
+    ) -> async_graphql::Result<OpsResult> {
+        let app = app(ctx);
+        let result = crate::service::hardware_tokens::register(
+            &app.db,
+            &app.secret,
+            &serial_number,
+            &secret,
+            app.clock.now(),
+        )
+        .await;
+        ops_result(result.map(OpsResult::done))
+    }
+
     /// Run due scheduled work now (cancellations past cooling-off, expiries).
     async fn run_scheduled_jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<OpsResult> {
         let app = app(ctx);
