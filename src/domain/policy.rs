@@ -121,6 +121,11 @@ site_policy! {
 }
 
 impl SitePolicy {
+    /// The site's calendar date at `now` (ages and working days count in the site's time zone).
+    pub fn local_date(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        (now + TimeDelta::hours(i64::from(self.lockout_day_utc_offset_hours))).date_naive()
+    }
+
     /// The values RULES.md documents for `site`.
     pub fn default_for(site: Site) -> Self {
         let china = site == Site::China;

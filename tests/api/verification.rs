@@ -3,6 +3,7 @@
 //! clear, and the scenario a person runs in GraphiQL.
 
 use futures::future::join_all;
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::{
@@ -359,6 +360,15 @@ async fn a_person_runs_every_flow_as_in_graphiql(app: TestApp) {
         page(&app, &tokens[2]).await["verificationStatus"],
         "VERIFIED"
     );
+    // RULE VER-12: the recharge is credited to the balance (billing's record; no console
+    // field shows a balance, so the stored standing is read).
+    let cents: i64 = amount.replace('.', "").parse().unwrap();
+    let standings = entity::account_standings::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(standings.len(), 1, "{standings:?}");
+    assert_eq!(standings[0].cash_balance_cents, cents);
 
     // A change refused as too soon, then allowed 31 days later.
     let change = individual("张三", &resident_id("19900101", 6));

@@ -272,7 +272,7 @@ pub async fn submit_individual(
     let request = individual_request(
         principal.site,
         &form,
-        now.date_naive(),
+        policy.local_date(now),
         policy.minimum_age_years,
     )?;
     submit(
@@ -295,7 +295,8 @@ pub async fn submit_enterprise(
     now: DateTime<Utc>,
 ) -> ServiceResult<(Model, entity::accounts::Model)> {
     principal.require_root()?;
-    let request = enterprise_request(principal.site, &form, now.date_naive())?;
+    let today = ctx.policies.for_site(principal.site).local_date(now);
+    let request = enterprise_request(principal.site, &form, today)?;
     submit(
         ctx,
         principal,
@@ -313,6 +314,13 @@ fn in_force_summary(row: &Model) -> Option<InForce> {
         region: Region::parse(&row.region)?,
         decided_at: row.decided_at.unwrap_or(row.submitted_at),
     })
+}
+
+fn already_verified() -> ServiceError {
+    ServiceError::refused(
+        ErrorCode::AlreadyVerified,
+        "the account is already verified for this identity",
+    )
 }
 
 /// The change rules against what is in force (VER-14..17); `Ok` carries the change type.
@@ -337,6 +345,12 @@ fn check_change(
             "a verification request is already pending; withdraw it or wait for its decision",
         ));
     }
+    let same_identity = in_force.is_some_and(|row| row.identity_hash == hash);
+    // A person is verified for their one identity whenever they ask again; an enterprise
+    // with its own code may be asking for a name or legal-person change (below).
+    if same_identity && request.kind == SubjectKind::Individual {
+        return Err(already_verified());
+    }
     let policy = ctx.policies.for_site(site_of(account));
     let change = classify_change(
         in_force.and_then(in_force_summary),
@@ -353,7 +367,8 @@ fn check_change(
         ChangeRefusal::TooSoon(next) => ServiceError::refused(
             ErrorCode::ChangeTooSoon,
             format!(
-                "one change per 30 days: the next may start at {}",
+                "one change per {} days: the next may start at {}",
+                policy.verification_change_interval.num_days(),
                 next.to_rfc3339()
             ),
         ),
@@ -366,7 +381,6 @@ fn check_change(
             ServiceError::refused_at(ErrorCode::InvalidInput, "changeType", why)
         }
     })?;
-    let same_identity = in_force.is_some_and(|row| row.identity_hash == hash);
     if change.keeps_enterprise() {
         if !same_identity {
             return Err(ServiceError::refused_at(
@@ -386,10 +400,7 @@ fn check_change(
             ));
         }
     } else if same_identity {
-        return Err(ServiceError::refused(
-            ErrorCode::AlreadyVerified,
-            "the account is already verified for this identity",
-        ));
+        return Err(already_verified());
     }
     Ok(change)
 }
@@ -487,23 +498,26 @@ async fn decide_and_store(
     let mut state = VerificationState::Pending;
     match settlement {
         Settlement::Instant => {
-            let decision =
-                match registry_delay(request, policy.license_registry_delay_working_days, now) {
-                    Some(reason) => RealNameDecision::Rejected(reason),
-                    None => {
-                        let check = RealNameCheck {
-                            kind: request.kind,
-                            method: request.method,
-                            subject_name: &request.subject_name,
-                            identity_number: &request.identity_number,
-                            legal_person_name: request
-                                .enterprise
-                                .as_ref()
-                                .map(|e| e.legal_person_name.as_str()),
-                        };
-                        ctx.real_name.decide(check).await?
-                    }
-                };
+            let decision = match registry_delay(
+                request,
+                policy.license_registry_delay_working_days,
+                policy.local_date(now),
+            ) {
+                Some(reason) => RealNameDecision::Rejected(reason),
+                None => {
+                    let check = RealNameCheck {
+                        kind: request.kind,
+                        method: request.method,
+                        subject_name: &request.subject_name,
+                        identity_number: &request.identity_number,
+                        legal_person_name: request
+                            .enterprise
+                            .as_ref()
+                            .map(|e| e.legal_person_name.as_str()),
+                    };
+                    ctx.real_name.decide(check).await?
+                }
+            };
             state = match decision {
                 RealNameDecision::Approved => VerificationState::Approved,
                 RealNameDecision::Rejected(reason) => {
@@ -557,12 +571,12 @@ async fn decide_and_store(
 }
 
 /// VER-07: a legal-person check on a license younger than the registry delay fails.
-fn registry_delay(request: &Request, delay_days: u32, now: DateTime<Utc>) -> Option<String> {
+fn registry_delay(request: &Request, delay_days: u32, today: NaiveDate) -> Option<String> {
     let issued = request.enterprise.as_ref()?.license_issued_on?;
     if !request.method.checks_legal_person() {
         return None;
     }
-    (working_days_between(issued, now.date_naive()) < i64::from(delay_days)).then(|| {
+    (working_days_between(issued, today) < i64::from(delay_days)).then(|| {
         format!(
             "the business license is not yet in the registry (issued fewer than {delay_days} working days ago); retry later"
         )
