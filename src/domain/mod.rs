@@ -5,6 +5,7 @@ pub mod enums;
 pub mod identity;
 pub mod lockout;
 pub mod masking;
+pub mod member;
 pub mod money;
 pub mod password;
 pub mod phone;

@@ -1,6 +1,7 @@
 //! Use-cases, one module per area: each takes the context, the principal and `now`, runs
 //! its transaction and returns a `ServiceResult`.
 
+pub mod access_keys;
 pub mod accounts;
 pub mod audit;
 pub mod challenges;
@@ -9,8 +10,10 @@ pub mod error;
 pub mod hardware_tokens;
 pub mod identifiers;
 pub mod login_methods;
+pub mod members;
 pub mod mfa;
 pub mod password_guard;
+pub mod projects;
 pub mod rate_limit;
 pub mod registration;
 pub mod reviews;

@@ -1,0 +1,578 @@
+//! Members of a root account (SUB-01..07): sub-users, collaborators and message
+//! recipients; the member limit under concurrency; deleting a sub-user and all it holds.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::{
+    AppContext, ErrorCode, Page, Principal, RequestMeta, ServiceError, ServiceResult,
+    accounts::{self, site_of},
+    audit::{self, AuditEntry},
+    principal_key,
+    second_factor::{SecondFactor, guard_protected_operation},
+    verification,
+};
+use crate::{
+    crypto, db,
+    domain::{
+        DomainError, Email, Lifecycle, Password, Phone, member::MemberKind, member::UserName,
+        plain_text,
+    },
+};
+
+use entity::sub_users::{ActiveModel, Column, Entity, Model};
+
+const REMARK_MAX_CHARS: usize = 256;
+const RECIPIENT_NAME_MAX_CHARS: usize = 64;
+
+/// `createSubUser` as the client sent it.
+#[derive(Debug, Clone, Default)]
+pub struct NewSubUser {
+    pub name: String,
+    pub password: Option<String>,
+    pub console_login: bool,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub remark: Option<String>,
+}
+
+/// Contact fields: `Some("")` clears one, `None` keeps it.
+#[derive(Debug, Clone, Default)]
+pub struct Contact {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub remark: Option<String>,
+}
+
+struct ParsedContact {
+    email: Option<Option<String>>,
+    phone: Option<Option<String>>,
+    remark: Option<Option<String>>,
+}
+
+fn blank(raw: &str) -> bool {
+    raw.trim().is_empty()
+}
+
+fn parse_contact(contact: &Contact) -> ServiceResult<ParsedContact> {
+    let email = match contact.email.as_deref() {
+        None => None,
+        Some(raw) if blank(raw) => Some(None),
+        Some(raw) => Some(Some(
+            Email::parse(raw)
+                .map_err(|e| DomainError::new("email", e.message))?
+                .as_str()
+                .to_owned(),
+        )),
+    };
+    let phone = match contact.phone.as_deref() {
+        None => None,
+        Some(raw) if blank(raw) => Some(None),
+        Some(raw) => Some(Some(
+            Phone::parse(raw)
+                .map_err(|e| DomainError::new("phone", e.message))?
+                .as_str()
+                .to_owned(),
+        )),
+    };
+    let remark = match contact.remark.as_deref() {
+        None => None,
+        Some(raw) if blank(raw) => Some(None),
+        Some(raw) => Some(Some(plain_text("remark", raw, REMARK_MAX_CHARS)?)),
+    };
+    Ok(ParsedContact {
+        email,
+        phone,
+        remark,
+    })
+}
+
+/// A member of the principal's root account (owner-scoped: others are "not found").
+pub async fn owned(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+    sub_user_id: i64,
+) -> ServiceResult<Model> {
+    Entity::find_by_id(sub_user_id)
+        .filter(Column::AccountId.eq(account_id))
+        .one(conn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("sub-user"))
+}
+
+/// SUB-02: takes the account's member lock, then refuses when the limit is reached.
+async fn hold_member_place(
+    ctx: &AppContext,
+    txn: &DatabaseTransaction,
+    account: &entity::accounts::Model,
+) -> ServiceResult<()> {
+    db::lock_scope(txn, "members", &account.id.to_string()).await?;
+    let limit = ctx.policies.for_site(site_of(account)).member_limit;
+    let counted: Vec<&str> = MemberKind::ALL
+        .into_iter()
+        .filter(|k| k.counts_toward_limit())
+        .map(MemberKind::as_str)
+        .collect();
+    let members = Entity::find()
+        .filter(Column::AccountId.eq(account.id))
+        .filter(Column::Kind.is_in(counted))
+        .count(txn)
+        .await?;
+    if members >= u64::try_from(limit.max(0)).unwrap_or(0) {
+        return Err(ServiceError::refused(
+            ErrorCode::MemberLimit,
+            format!("a root account has at most {limit} sub-users and collaborators"),
+        ));
+    }
+    Ok(())
+}
+
+fn name_taken(what: &str) -> ServiceError {
+    ServiceError::refused_at(
+        ErrorCode::NameTaken,
+        "name",
+        format!("{what} already exists"),
+    )
+}
+
+/// Inserts a member, reporting a lost race on the unique name as NAME_TAKEN.
+async fn insert_member(
+    txn: &DatabaseTransaction,
+    row: ActiveModel,
+    taken: &str,
+) -> ServiceResult<Model> {
+    match row.insert(txn).await {
+        Ok(model) => Ok(model),
+        Err(err) if db::is_unique_violation(&err) => Err(name_taken(taken)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn name_in_use(txn: &DatabaseTransaction, account_id: i64, key: &str) -> ServiceResult<bool> {
+    Ok(Entity::find()
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::NameKey.eq(key))
+        .count(txn)
+        .await?
+        > 0)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn finish_insert(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    row: ActiveModel,
+    key: &str,
+    taken: &str,
+    action: &'static str,
+    now: DateTime<Utc>,
+) -> ServiceResult<Model> {
+    let txn = db::begin_write(&ctx.db).await?;
+    let account = accounts::load(&txn, principal.account_id).await?;
+    if row.kind.as_ref() != MemberKind::MessageRecipient.as_str() {
+        hold_member_place(ctx, &txn, &account).await?;
+    }
+    if name_in_use(&txn, account.id, key).await? {
+        return Err(name_taken(taken));
+    }
+    let member = insert_member(&txn, row, taken).await?;
+    let entry = AuditEntry::by(principal, action).target(format!("SubUser:{}", member.id));
+    audit::record(&txn, entry, meta, now).await?;
+    txn.commit().await?;
+    Ok(member)
+}
+
+fn base_row(
+    account_id: i64,
+    kind: MemberKind,
+    name: &str,
+    key: &str,
+    now: DateTime<Utc>,
+) -> ActiveModel {
+    ActiveModel {
+        account_id: Set(account_id),
+        kind: Set(kind.as_str().to_owned()),
+        name: Set(name.to_owned()),
+        name_key: Set(key.to_owned()),
+        remark: Set(None),
+        email: Set(None),
+        phone: Set(None),
+        password_hash: Set(None),
+        console_login: Set(false),
+        collaborator_account_id: Set(None),
+        login_protection: Set(false),
+        operation_protection: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
+
+fn apply_contact(row: &mut ActiveModel, contact: ParsedContact) {
+    if let Some(email) = contact.email {
+        row.email = Set(email);
+    }
+    if let Some(phone) = contact.phone {
+        row.phone = Set(phone);
+    }
+    if let Some(remark) = contact.remark {
+        row.remark = Set(remark);
+    }
+}
+
+/// SUB-01, SUB-04: a sub-user with a user name; console sign-in needs a password.
+pub async fn create_sub_user(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    form: NewSubUser,
+    now: DateTime<Utc>,
+) -> ServiceResult<Model> {
+    principal.require_root()?;
+    let name = UserName::parse("name", &form.name)?;
+    let contact = parse_contact(&Contact {
+        email: form.email,
+        phone: form.phone,
+        remark: form.remark,
+    })?;
+    let password = form.password.as_deref().filter(|p| !p.is_empty());
+    if form.console_login && password.is_none() {
+        return Err(ServiceError::refused_at(
+            ErrorCode::InvalidInput,
+            "password",
+            "a sub-user with console sign-in needs a password",
+        ));
+    }
+    let hash = match password {
+        Some(raw) => {
+            let policy = ctx.policies.for_site(principal.site);
+            let parsed = Password::parse_for(raw, None, policy).map_err(|e| {
+                ServiceError::refused_at(ErrorCode::PasswordTooWeak, "password", e.message)
+            })?;
+            Some(crypto::hash_password(parsed.expose().to_owned()).await?)
+        }
+        None => None,
+    };
+    let key = name.key();
+    let mut row = base_row(
+        principal.account_id,
+        MemberKind::SubUser,
+        name.as_str(),
+        &key,
+        now,
+    );
+    row.password_hash = Set(hash);
+    row.console_login = Set(form.console_login);
+    apply_contact(&mut row, contact);
+    finish_insert(
+        ctx,
+        principal,
+        meta,
+        row,
+        &key,
+        "a member with this name",
+        "member.create_sub_user",
+        now,
+    )
+    .await
+}
+
+/// SUB-01, SUB-03, VER-21: an existing, verified root account of the same site.
+pub async fn add_collaborator(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    collaborator_number: &str,
+    remark: Option<String>,
+    now: DateTime<Utc>,
+) -> ServiceResult<Model> {
+    principal.require_root()?;
+    let contact = parse_contact(&Contact {
+        remark,
+        ..Contact::default()
+    })?;
+    let not_found = || {
+        ServiceError::refused_at(
+            ErrorCode::NotFound,
+            "collaboratorAccountId",
+            "no account of this site has that account ID",
+        )
+    };
+    let other = entity::accounts::Entity::find()
+        .filter(entity::accounts::Column::AccountNumber.eq(collaborator_number.trim()))
+        .filter(entity::accounts::Column::Site.eq(principal.site.as_str()))
+        .filter(entity::accounts::Column::Lifecycle.ne(Lifecycle::Cancelled.as_str()))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(not_found)?;
+    if other.id == principal.account_id {
+        return Err(ServiceError::refused_at(
+            ErrorCode::InvalidInput,
+            "collaboratorAccountId",
+            "an account cannot collaborate with itself",
+        ));
+    }
+    let (in_force, _) = verification::current(&ctx.db, other.id).await?;
+    if in_force.is_none() {
+        return Err(ServiceError::refused_at(
+            ErrorCode::NotVerified,
+            "collaboratorAccountId",
+            "only a verified account can join as a collaborator",
+        ));
+    }
+    let key = format!("collaborator:{}", other.id);
+    let mut row = base_row(
+        principal.account_id,
+        MemberKind::Collaborator,
+        &other.account_number,
+        &key,
+        now,
+    );
+    row.collaborator_account_id = Set(Some(other.id));
+    apply_contact(&mut row, contact);
+    finish_insert(
+        ctx,
+        principal,
+        meta,
+        row,
+        &key,
+        "this collaborator",
+        "member.add_collaborator",
+        now,
+    )
+    .await
+}
+
+/// SUB-01: receives notices, never signs in; not counted in the limit (SUB-02).
+pub async fn create_message_recipient(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    name: &str,
+    contact: Contact,
+    now: DateTime<Utc>,
+) -> ServiceResult<Model> {
+    principal.require_root()?;
+    let name = plain_text("name", name, RECIPIENT_NAME_MAX_CHARS)?;
+    let contact = parse_contact(&contact)?;
+    if !matches!(contact.email, Some(Some(_))) && !matches!(contact.phone, Some(Some(_))) {
+        return Err(
+            DomainError::new("email", "a message recipient needs an e-mail or a phone").into(),
+        );
+    }
+    let key = format!("recipient:{}", name.to_lowercase());
+    let mut row = base_row(
+        principal.account_id,
+        MemberKind::MessageRecipient,
+        &name,
+        &key,
+        now,
+    );
+    apply_contact(&mut row, contact);
+    finish_insert(
+        ctx,
+        principal,
+        meta,
+        row,
+        &key,
+        "a message recipient with this name",
+        "member.create_message_recipient",
+        now,
+    )
+    .await
+}
+
+/// Remark, contacts and console sign-in; turning sign-in off ends the sub-user's sessions.
+pub async fn update(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    sub_user_id: i64,
+    contact: Contact,
+    console_login: Option<bool>,
+    now: DateTime<Utc>,
+) -> ServiceResult<Model> {
+    principal.require_root()?;
+    let contact = parse_contact(&contact)?;
+    let txn = db::begin_write(&ctx.db).await?;
+    let member = owned(&txn, principal.account_id, sub_user_id).await?;
+    if let Some(on) = console_login {
+        if member.kind != MemberKind::SubUser.as_str() {
+            return Err(ServiceError::refused_at(
+                ErrorCode::InvalidInput,
+                "consoleLogin",
+                "only sub-users sign in to the console",
+            ));
+        }
+        if on && member.password_hash.is_none() {
+            return Err(ServiceError::refused_at(
+                ErrorCode::InvalidInput,
+                "consoleLogin",
+                "this sub-user has no password to sign in with",
+            ));
+        }
+        if !on {
+            super::sessions::revoke_principal_sessions(
+                &txn,
+                member.account_id,
+                Some(member.id),
+                None,
+                now,
+            )
+            .await?;
+        }
+    }
+    let mut row: ActiveModel = member.into();
+    apply_contact(&mut row, contact);
+    if let Some(on) = console_login {
+        row.console_login = Set(on);
+    }
+    let member = row.update(&txn).await?;
+    let entry = AuditEntry::by(principal, "member.update").target(format!("SubUser:{}", member.id));
+    audit::record(&txn, entry, meta, now).await?;
+    txn.commit().await?;
+    Ok(member)
+}
+
+/// SUB-06, SUB-07, MFA-07: refused while an access key is ACTIVE; otherwise removes the
+/// member with its memberships, keys, MFA device, sessions and sign-in state.
+pub async fn delete(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    sub_user_id: i64,
+    factor: Option<&SecondFactor>,
+    now: DateTime<Utc>,
+) -> ServiceResult<i64> {
+    principal.require_root()?;
+    owned(&ctx.db, principal.account_id, sub_user_id).await?;
+    let account = accounts::load(&ctx.db, principal.account_id).await?;
+    guard_protected_operation(ctx, &account, None, factor, now).await?;
+
+    let txn = db::begin_write(&ctx.db).await?;
+    let member = owned(&txn, principal.account_id, sub_user_id).await?;
+    let active_keys = entity::access_keys::Entity::find()
+        .filter(entity::access_keys::Column::SubUserId.eq(member.id))
+        .filter(entity::access_keys::Column::Status.eq("ACTIVE"))
+        .count(&txn)
+        .await?;
+    if active_keys > 0 {
+        return Err(ServiceError::refused(
+            ErrorCode::ActiveAccessKeys,
+            "this sub-user has an active access key: disable or delete its keys first",
+        ));
+    }
+    remove_everything_of(&txn, &member).await?;
+    let entry = AuditEntry::by(principal, "member.delete").target(format!("SubUser:{}", member.id));
+    audit::record(&txn, entry, meta, now).await?;
+    txn.commit().await?;
+    Ok(member.id)
+}
+
+/// Deletes what hangs off a member explicitly, so nothing depends on the database's
+/// cascade settings.
+pub async fn remove_everything_of(txn: &DatabaseTransaction, member: &Model) -> ServiceResult<()> {
+    let key = principal_key(member.account_id, Some(member.id));
+    entity::project_members::Entity::delete_many()
+        .filter(entity::project_members::Column::SubUserId.eq(member.id))
+        .exec(txn)
+        .await?;
+    entity::access_keys::Entity::delete_many()
+        .filter(entity::access_keys::Column::SubUserId.eq(member.id))
+        .exec(txn)
+        .await?;
+    entity::mfa_devices::Entity::delete_many()
+        .filter(entity::mfa_devices::Column::PrincipalKey.eq(key.as_str()))
+        .exec(txn)
+        .await?;
+    entity::trusted_devices::Entity::delete_many()
+        .filter(entity::trusted_devices::Column::PrincipalKey.eq(key.as_str()))
+        .exec(txn)
+        .await?;
+    entity::lockout_counters::Entity::delete_many()
+        .filter(entity::lockout_counters::Column::PrincipalKey.eq(key.as_str()))
+        .exec(txn)
+        .await?;
+    entity::login_challenges::Entity::delete_many()
+        .filter(entity::login_challenges::Column::SubUserId.eq(member.id))
+        .exec(txn)
+        .await?;
+    entity::sessions::Entity::delete_many()
+        .filter(entity::sessions::Column::SubUserId.eq(member.id))
+        .exec(txn)
+        .await?;
+    entity::sub_users::Entity::delete_by_id(member.id)
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Filters of the members list.
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    pub kind: Option<MemberKind>,
+    /// Case-insensitive part of the name.
+    pub search: Option<String>,
+}
+
+fn escape_like(raw: &str) -> String {
+    raw.chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}
+
+/// SUB-01: the members in creation order, by keyset after `after`; `with_total` asks for
+/// the list's size too (skipped when the client does not read it).
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+    filter: &MemberFilter,
+    after: Option<i64>,
+    limit: u64,
+    with_total: bool,
+) -> ServiceResult<Page<Model>> {
+    let mut condition = Condition::all().add(Column::AccountId.eq(account_id));
+    if let Some(kind) = filter.kind {
+        condition = condition.add(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        condition = condition.add(sea_orm::ExprTrait::like(
+            sea_orm::sea_query::Expr::col(Column::NameKey),
+            sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'),
+        ));
+    }
+    let query = Entity::find().filter(condition);
+    let total = if with_total {
+        query.clone().count(conn).await?
+    } else {
+        0
+    };
+    let page = match after {
+        Some(after) => query.filter(Column::Id.gt(after)),
+        None => query,
+    };
+    let mut rows = page
+        .order_by_asc(Column::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await?;
+    let has_next = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(Page {
+        rows,
+        has_next,
+        total,
+    })
+}
