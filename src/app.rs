@@ -73,7 +73,7 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
             "--production refuses the sandbox adapters".into(),
         ));
     }
-    let db = db::connect(&args.database.database_url, args.db_pool).await?;
+    let (db, statements) = db::connect_counted(&args.database.database_url, args.db_pool).await?;
     db::migrate(&db).await?;
     let secret = secret_key(&db, args).await?;
     let policies = load_policies(args)?;
@@ -98,6 +98,7 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         billing: ports.billing,
         policies,
         secret,
+        statements,
     });
     let limits = QueryLimits {
         introspection: args.introspection_enabled(),
@@ -337,9 +338,9 @@ async fn console_graphql(
         Err(response) => return *response,
     };
     let now = state.app.clock.now();
-    let principal = match session_token(&headers) {
+    let signed_in = match session_token(&headers) {
         Some(token) => match sessions::authenticate(&state.app, &token, now).await {
-            Ok(principal) => principal,
+            Ok(signed_in) => signed_in,
             Err(err) => {
                 tracing::error!(error = %err, "session lookup failed");
                 return gql_http::request_error(
@@ -351,8 +352,10 @@ async fn console_graphql(
         },
         None => None,
     };
+    let (principal, account) = signed_in.unzip();
     let request_state = RequestState {
         principal,
+        account,
         meta: request_meta(Some(peer), &headers),
     };
     let request = loaders::register(request.data(request_state), &state.app.db);

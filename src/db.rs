@@ -1,6 +1,12 @@
 //! Database connection, migrations, write transactions and the row locks that hold quotas.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -9,6 +15,32 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
     sea_query::{OnConflict, Query},
 };
+
+/// How many SQL statements the pool has run: the cost the console pages are measured by
+/// (a test asserts a fixed count per page; the ops API reports it to the benchmark).
+#[derive(Debug, Clone, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Opens the pool and counts its statements. SQLite runs in WAL mode with a busy timeout so
+/// readers never block the single writer and writers queue instead of failing.
+pub async fn connect_counted(
+    url: &str,
+    max_connections: u32,
+) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
+    let mut db = connect(url, max_connections).await?;
+    let counter = StatementCounter::default();
+    let inner = counter.0.clone();
+    db.set_metric_callback(move |_| {
+        inner.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok((db, counter))
+}
 
 /// Opens the pool. SQLite runs in WAL mode with a busy timeout so readers never block the
 /// single writer and writers queue instead of failing.

@@ -39,6 +39,11 @@ pub struct PageRequest {
     pub after_key: Option<i64>,
 }
 
+/// Whether the client reads `totalCount`; the count query is skipped when it does not.
+pub fn wants_total(ctx: &async_graphql::Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
 pub fn page_request(
     first: Option<i32>,
     after: Option<String>,

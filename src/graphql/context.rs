@@ -12,6 +12,8 @@ use crate::service::{AppContext, Principal, RequestMeta};
 #[derive(Debug, Clone, Default)]
 pub struct RequestState {
     pub principal: Option<Principal>,
+    /// The principal's root account as read at authentication (saves the page a query).
+    pub account: Option<entity::accounts::Model>,
     pub meta: RequestMeta,
 }
 

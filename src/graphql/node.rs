@@ -4,9 +4,13 @@ use async_graphql::{ID, Interface};
 use base64::{Engine, engine::general_purpose::STANDARD};
 
 use super::types::{
+    access_key::AccessKey,
     account::Account,
     events::{AuditEvent, LoginEvent},
     login_method::LoginMethod,
+    member::SubUser,
+    mfa_device::MfaDevice,
+    project::Project,
     verification::Verification,
 };
 
@@ -18,6 +22,10 @@ pub enum NodeKind {
     LoginEvent,
     AuditEvent,
     Verification,
+    SubUser,
+    AccessKey,
+    Project,
+    MfaDevice,
 }
 
 impl NodeKind {
@@ -28,6 +36,10 @@ impl NodeKind {
             Self::LoginEvent => "LoginEvent",
             Self::AuditEvent => "AuditEvent",
             Self::Verification => "Verification",
+            Self::SubUser => "SubUser",
+            Self::AccessKey => "AccessKey",
+            Self::Project => "Project",
+            Self::MfaDevice => "MfaDevice",
         }
     }
 
@@ -38,6 +50,10 @@ impl NodeKind {
             Self::LoginEvent,
             Self::AuditEvent,
             Self::Verification,
+            Self::SubUser,
+            Self::AccessKey,
+            Self::Project,
+            Self::MfaDevice,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -82,6 +98,10 @@ pub enum Node {
     LoginEvent(LoginEvent),
     AuditEvent(AuditEvent),
     Verification(Verification),
+    SubUser(SubUser),
+    AccessKey(AccessKey),
+    Project(Project),
+    MfaDevice(MfaDevice),
 }
 
 #[cfg(test)]

@@ -50,6 +50,8 @@ pub struct AppContext {
     pub billing: Arc<dyn Billing>,
     pub policies: Policies,
     pub secret: SecretKey,
+    /// SQL statements run so far (see `db::StatementCounter`).
+    pub statements: crate::db::StatementCounter,
 }
 
 /// Where a request came from, for login history, audit and rate limits.

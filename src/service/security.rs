@@ -35,7 +35,18 @@ pub async fn change_password(
     factor: Option<&SecondFactor>,
     now: DateTime<Utc>,
 ) -> ServiceResult<entity::accounts::Model> {
-    principal.require_root()?;
+    if let Some(sub_user_id) = principal.sub_user_id {
+        return change_sub_user_password(
+            ctx,
+            principal,
+            meta,
+            sub_user_id,
+            current,
+            new_password,
+            now,
+        )
+        .await;
+    }
     let account = accounts::load(&ctx.db, principal.account_id).await?;
     let login_email = login_email(&ctx.db, account.id).await?;
     if account.password_hash.is_none() {
@@ -87,6 +98,80 @@ pub async fn change_password(
     let account = active.update(&txn).await?;
     sessions::revoke_principal_sessions(&txn, account.id, None, Some(principal.session_id), now)
         .await?;
+    revoke_trusted_devices(&txn, &principal.principal_key(), now).await?;
+    audit::record(
+        &txn,
+        AuditEntry::by(principal, "security.change_password"),
+        meta,
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+/// SUB-08: a sub-user changes its own password (LOG-06 rules, the same failure counter);
+/// its other sessions end.
+async fn change_sub_user_password(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    sub_user_id: i64,
+    current: Option<&str>,
+    new_password: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<entity::accounts::Model> {
+    let account = accounts::load(&ctx.db, principal.account_id).await?;
+    let member = super::members::owned(&ctx.db, account.id, sub_user_id).await?;
+    let current = current.filter(|c| !c.is_empty()).ok_or_else(|| {
+        ServiceError::refused_at(
+            ErrorCode::InvalidCredentials,
+            "currentPassword",
+            "enter your current password",
+        )
+    })?;
+    let candidate = sign_in::Candidate {
+        account: account.clone(),
+        sub_user_id: Some(member.id),
+        method: None,
+    };
+    password_guard::check(
+        ctx,
+        meta,
+        &candidate,
+        &principal.principal_key(),
+        current,
+        member.password_hash.clone(),
+        None,
+        now,
+    )
+    .await
+    .map_err(|err| match err {
+        ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {
+            r.field = Some(vec!["input".into(), "currentPassword".into()]);
+            r.message = "the current password is wrong".into();
+            ServiceError::Refused(r)
+        }
+        other => other,
+    })?;
+    let policy = ctx.policies.for_site(site_of(&account));
+    let password = Password::parse_for(new_password, None, policy).map_err(|e| {
+        ServiceError::refused_at(ErrorCode::PasswordTooWeak, "newPassword", e.message)
+    })?;
+    let hash = crate::crypto::hash_password(password.expose().to_owned()).await?;
+    let txn = db::begin_write(&ctx.db).await?;
+    let member = super::members::owned(&txn, account.id, sub_user_id).await?;
+    let mut active: entity::sub_users::ActiveModel = member.into();
+    active.password_hash = Set(Some(hash));
+    active.update(&txn).await?;
+    sessions::revoke_principal_sessions(
+        &txn,
+        account.id,
+        Some(sub_user_id),
+        Some(principal.session_id),
+        now,
+    )
+    .await?;
     revoke_trusted_devices(&txn, &principal.principal_key(), now).await?;
     audit::record(
         &txn,

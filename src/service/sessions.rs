@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, Set, sea_query::Expr,
 };
 
 use super::{AppContext, Principal, RequestMeta, ServiceResult};
@@ -48,29 +49,31 @@ pub async fn open(
     Ok(OpenedSession { token, expires_at })
 }
 
-/// The principal a bearer token or cookie stands for; `None` when it is unknown, expired,
-/// revoked, or its account can no longer sign in.
+/// The principal a bearer token or cookie stands for, with its root account row (one
+/// statement); `None` when the session is unknown, expired, revoked, or its account can
+/// no longer sign in.
 pub async fn authenticate(
     ctx: &AppContext,
     token: &str,
     now: DateTime<Utc>,
-) -> ServiceResult<Option<Principal>> {
-    let Some(session) = entity::sessions::Entity::find()
-        .filter(entity::sessions::Column::TokenHash.eq(crypto::token_hash(token)))
+) -> ServiceResult<Option<(Principal, entity::accounts::Model)>> {
+    use entity::{accounts, sessions};
+    let owner = sessions::Entity::belongs_to(accounts::Entity)
+        .from(sessions::Column::AccountId)
+        .to(accounts::Column::Id)
+        .into();
+    let found = sessions::Entity::find()
+        .select_also(accounts::Entity)
+        .join(JoinType::InnerJoin, owner)
+        .filter(sessions::Column::TokenHash.eq(crypto::token_hash(token)))
         .one(&ctx.db)
-        .await?
-    else {
+        .await?;
+    let Some((session, Some(account))) = found else {
         return Ok(None);
     };
     if session.revoked_at.is_some() || session.expires_at <= now {
         return Ok(None);
     }
-    let Some(account) = entity::accounts::Entity::find_by_id(session.account_id)
-        .one(&ctx.db)
-        .await?
-    else {
-        return Ok(None);
-    };
     let lifecycle = Lifecycle::parse(&account.lifecycle).unwrap_or(Lifecycle::Cancelled);
     let Some(site) = Site::parse(&account.site) else {
         return Ok(None);
@@ -78,14 +81,15 @@ pub async fn authenticate(
     if lifecycle == Lifecycle::Cancelled {
         return Ok(None);
     }
-    Ok(Some(Principal {
+    let principal = Principal {
         account_id: account.id,
-        account_number: account.account_number,
+        account_number: account.account_number.clone(),
         site,
         sub_user_id: session.sub_user_id,
         session_id: session.id,
         session_expires_at: session.expires_at,
-    }))
+    };
+    Ok(Some((principal, account)))
 }
 
 /// Revokes one session.

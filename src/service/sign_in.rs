@@ -13,7 +13,10 @@ use super::{
 };
 use crate::{
     crypto, db,
-    domain::{Email, Lifecycle, LoginMethodKind, Site},
+    domain::{
+        Email, Lifecycle, LoginMethodKind, Site,
+        member::{MemberKind, UserName},
+    },
 };
 
 /// What a successful first step of sign-in yields.
@@ -76,6 +79,68 @@ pub async fn with_password(
         Ok(()) => finish(ctx, meta, candidate, device_token, now).await,
         Err(err) => Err(err),
     }
+}
+
+/// SUB-04: a sub-user signs in with its root's account ID, its user name and its password,
+/// under the same captcha, lockout and login-protection rules as a root account.
+#[allow(clippy::too_many_arguments)]
+pub async fn with_sub_user(
+    ctx: &AppContext,
+    meta: &RequestMeta,
+    root_account_number: &str,
+    user_name: &str,
+    password: &str,
+    captcha: Option<&str>,
+    device_token: Option<&str>,
+    now: DateTime<Utc>,
+) -> ServiceResult<SignInOutcome> {
+    let root = entity::accounts::Entity::find()
+        .filter(entity::accounts::Column::AccountNumber.eq(root_account_number.trim()))
+        .filter(entity::accounts::Column::Lifecycle.ne(Lifecycle::Cancelled.as_str()))
+        .one(&ctx.db)
+        .await?;
+    let member = match (&root, UserName::parse("userName", user_name)) {
+        (Some(root), Ok(name)) => {
+            entity::sub_users::Entity::find()
+                .filter(entity::sub_users::Column::AccountId.eq(root.id))
+                .filter(entity::sub_users::Column::NameKey.eq(name.key()))
+                .filter(entity::sub_users::Column::Kind.eq(MemberKind::SubUser.as_str()))
+                .filter(entity::sub_users::Column::ConsoleLogin.eq(true))
+                .one(&ctx.db)
+                .await?
+        }
+        _ => None,
+    };
+    let (Some(root), Some(member)) = (root, member) else {
+        // The same work as a real check: unknown names and accounts take as long.
+        crypto::verify_password(password.to_owned(), None).await;
+        let attempt = LoginAttempt {
+            account_id: None,
+            sub_user_id: None,
+            method: None,
+            failure_reason: Some("INVALID_CREDENTIALS"),
+        };
+        audit::record_login(&ctx.db, attempt, meta, now).await?;
+        return Err(password_guard::invalid_credentials());
+    };
+    let key = principal_key(root.id, Some(member.id));
+    let candidate = Candidate {
+        account: root,
+        sub_user_id: Some(member.id),
+        method: None,
+    };
+    password_guard::check(
+        ctx,
+        meta,
+        &candidate,
+        &key,
+        password,
+        member.password_hash,
+        captcha,
+        now,
+    )
+    .await?;
+    finish(ctx, meta, candidate, device_token, now).await
 }
 
 /// Accounts of `site` that a login identifier leads to (several only for WeChat).

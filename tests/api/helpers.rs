@@ -27,6 +27,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// The app's own pool, for tests that inspect what is stored.
     pub db: sea_orm::DatabaseConnection,
+    /// Statements the app's pool has run (the page-cost tests read it).
+    pub statements: account_center::db::StatementCounter,
 }
 
 /// Where the database of one test lives, to remove it afterwards.
@@ -117,6 +119,7 @@ impl TestApp {
         configure(&mut args);
         let built = account_center::build(&args).await.expect("build the app");
         let db = built.state.app.db.clone();
+        let statements = built.state.app.statements.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -129,6 +132,7 @@ impl TestApp {
                 client,
                 backend,
                 db,
+                statements,
             },
             cleanup,
         ))

@@ -5,8 +5,11 @@
 
 mod helpers;
 mod identities;
+#[path = "../../benches/seed/mod.rs"]
+mod seed;
 
 mod accounts;
+mod console_page;
 mod http;
 mod mfa;
 mod schema;

@@ -29,7 +29,8 @@ impl Loader<i64> for LoginMethodsByAccount {
             .order_by_asc(Column::Id)
             .all(&self.db)
             .await?;
-        let mut by_account: HashMap<i64, Vec<LoginMethod>> = HashMap::new();
+        let mut by_account: HashMap<i64, Vec<LoginMethod>> =
+            account_ids.iter().map(|id| (*id, Vec::new())).collect();
         for row in rows {
             by_account
                 .entry(row.account_id)

@@ -1,31 +1,45 @@
 //! Dataloaders, one per relation, registered in one place (`register`).
 
 pub mod login_methods;
+pub mod members;
 pub mod verifications;
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use sea_orm::DatabaseConnection;
 
 pub use login_methods::LoginMethodsByAccount;
+pub use members::{
+    AccessKeysBySubUser, AccountById, MfaDeviceByPrincipal, ProjectsBySubUser, RootMfaDevice,
+};
 pub use verifications::{CurrentVerifications, CurrentVerificationsByAccount};
 
 /// A loader's failure, shared by every key of the batch.
 pub type LoadError = Arc<sea_orm::DbErr>;
 
-/// Every loader of a request, each batching its relation's lookups into one query.
+/// Every loader of a request, each batching its relation's lookups into one query and
+/// caching them for the request (so a list can prefetch what its items will ask for).
 pub fn register(
     request: async_graphql::Request,
     db: &DatabaseConnection,
 ) -> async_graphql::Request {
     request
-        .data(DataLoader::new(
-            LoginMethodsByAccount::new(db.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            CurrentVerificationsByAccount::new(db.clone()),
-            tokio::spawn,
-        ))
+        .data(cached(LoginMethodsByAccount::new(db.clone())))
+        .data(cached(CurrentVerificationsByAccount::new(db.clone())))
+        .data(cached(MfaDeviceByPrincipal::new(db.clone())))
+        .data(cached(RootMfaDevice::new(db.clone())))
+        .data(cached(AccessKeysBySubUser::new(db.clone())))
+        .data(cached(ProjectsBySubUser::new(db.clone())))
+        .data(cached(AccountById::new(db.clone())))
+}
+
+/// A request's loader: batched, and cached for the request only.
+pub type Cached<L> = DataLoader<L, HashMapCache>;
+
+fn cached<L: async_graphql::dataloader::Loader<K>, K>(loader: L) -> Cached<L>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+{
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }

@@ -35,7 +35,8 @@ impl Loader<i64> for CurrentVerificationsByAccount {
             .filter(crate::service::verification::counted_condition())
             .all(&self.db)
             .await?;
-        let mut grouped: HashMap<i64, Vec<entity::verifications::Model>> = HashMap::new();
+        let mut grouped: HashMap<i64, Vec<entity::verifications::Model>> =
+            account_ids.iter().map(|id| (*id, Vec::new())).collect();
         for row in rows {
             grouped.entry(row.account_id).or_default().push(row);
         }

@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod inputs;
+pub mod members;
+pub mod projects;
 pub mod sign_in;
 pub mod verification;
 
@@ -13,4 +15,6 @@ pub struct Mutation(
     sign_in::SignInMutation,
     account::AccountMutation,
     verification::VerificationMutation,
+    members::MembersMutation,
+    projects::ProjectsMutation,
 );

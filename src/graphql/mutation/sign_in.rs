@@ -74,6 +74,16 @@ pub struct SignInInput {
     pub device_token: Option<String>,
 }
 
+/// A sub-user's sign-in: the root's account ID, the user name and the password (SUB-04).
+#[derive(InputObject)]
+pub struct SignInSubUserInput {
+    pub root_account_id: String,
+    pub user_name: String,
+    pub password: String,
+    pub captcha: Option<String>,
+    pub device_token: Option<String>,
+}
+
 /// Third-party sign-in with the provider's authorization code.
 #[derive(InputObject)]
 pub struct SignInWithProviderInput {
@@ -279,6 +289,26 @@ impl SignInMutation {
             input.kind.into(),
             &input.provider_code,
             input.account_id.as_deref(),
+            input.device_token.as_deref(),
+            context::now(ctx),
+        )
+        .await;
+        respond(result, |outcome| signed_in(ctx, outcome))
+    }
+
+    /// Signs a sub-user in (SUB-04): same captcha, lockout and MFA rules as a root account.
+    async fn sign_in_sub_user(
+        &self,
+        ctx: &Context<'_>,
+        input: SignInSubUserInput,
+    ) -> async_graphql::Result<SignInPayload> {
+        let result = sign_in::with_sub_user(
+            context::app(ctx),
+            context::meta(ctx),
+            &input.root_account_id,
+            &input.user_name,
+            &input.password,
+            input.captcha.as_deref(),
             input.device_token.as_deref(),
             context::now(ctx),
         )

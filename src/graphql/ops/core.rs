@@ -175,6 +175,11 @@ async fn set_freeze(
 /// The back office: reviews, billing standing, freezes and scheduled work.
 #[Object]
 impl OpsQuery {
+    /// SQL statements this instance has run since it started (page-cost measurements).
+    async fn sql_statements_executed(&self, ctx: &Context<'_>) -> String {
+        app(ctx).statements.get().to_string()
+    }
+
     /// Accounts whose verification waits for a manual review, oldest first.
     async fn pending_reviews(
         &self,

@@ -7,7 +7,7 @@ use super::{
     context,
     errors::top_level,
     node::{Node, NodeKind, decode},
-    types::{account::Account, session::Viewer, verification::Verification},
+    types::{account::Account, mfa_device::MfaDevice, session::Viewer, verification::Verification},
 };
 use crate::service::{Principal, ServiceError, accounts, verification};
 
@@ -85,6 +85,46 @@ async fn resolve(
             .one(db)
             .await?
             .map(|m| Node::AuditEvent(m.into())),
+        NodeKind::SubUser => entity::sub_users::Entity::find_by_id(pk)
+            .filter(entity::sub_users::Column::AccountId.eq(owner))
+            .one(db)
+            .await?
+            .map(|m| Node::SubUser(m.into())),
+        NodeKind::AccessKey => entity::access_keys::Entity::find_by_id(pk)
+            .filter(entity::access_keys::Column::AccountId.eq(owner))
+            .one(db)
+            .await?
+            .map(|m| Node::AccessKey(m.into())),
+        NodeKind::Project => entity::projects::Entity::find_by_id(pk)
+            .filter(entity::projects::Column::AccountId.eq(owner))
+            .one(db)
+            .await?
+            .map(|m| Node::Project(m.into())),
+        NodeKind::MfaDevice => {
+            let device = entity::mfa_devices::Entity::find_by_id(pk)
+                .filter(entity::mfa_devices::Column::AccountId.eq(owner))
+                .one(db)
+                .await?;
+            match device {
+                Some(device) => {
+                    let serial = match device.hardware_token_id {
+                        Some(token) => entity::hardware_tokens::Entity::find_by_id(token)
+                            .one(db)
+                            .await?
+                            .map(|t| t.serial_number),
+                        None => None,
+                    };
+                    Some(Node::MfaDevice(MfaDevice::from_parts(
+                        device.id,
+                        &device.kind,
+                        serial,
+                        device.bound_at,
+                        device.last_used_at,
+                    )))
+                }
+                None => None,
+            }
+        }
         NodeKind::Verification => {
             let interval = context::app(ctx)
                 .policies

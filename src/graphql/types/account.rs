@@ -1,24 +1,33 @@
 //! The `Account` type: the root account as the console's pages show it, personal data masked.
 
-use async_graphql::{Context, ID, Object, SimpleObject, dataloader::DataLoader};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{
-    enums::{AccountStatus, Capability, FreezeReason, LoginMethodKind, Site, VerificationStatus},
+    enums::{
+        AccountStatus, Capability, FreezeReason, LoginMethodKind, Site, SubUserKind,
+        VerificationStatus,
+    },
     events::{AuditEvent, LoginEvent},
     login_method::LoginMethod,
+    member::{self, SubUser},
+    mfa_device::MfaDevice,
+    project::Project,
     verification::Verification,
 };
 use crate::{
     domain::{self, FreezeReasons, Lifecycle, masking, verification},
     graphql::{
-        connection::{Conn, connection, page_request},
+        connection::{Conn, connection, page_request, wants_total},
         context,
         errors::top_level,
-        loaders::{CurrentVerifications, CurrentVerificationsByAccount, LoginMethodsByAccount},
+        loaders::{
+            Cached, CurrentVerifications, CurrentVerificationsByAccount, LoginMethodsByAccount,
+            RootMfaDevice,
+        },
         node::{NodeKind, encode},
     },
-    service::{self, audit},
+    service::{self, audit, members::MemberFilter},
 };
 
 /// A root account. Built from the row field by field: the password hash never reaches it.
@@ -75,7 +84,7 @@ impl Account {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<CurrentVerifications> {
-        let loader = ctx.data_unchecked::<DataLoader<CurrentVerificationsByAccount>>();
+        let loader = ctx.data_unchecked::<Cached<CurrentVerificationsByAccount>>();
         Ok(loader
             .load_one(self.pk)
             .await
@@ -163,7 +172,7 @@ impl Account {
     }
 
     async fn login_methods(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LoginMethod>> {
-        let loader = ctx.data_unchecked::<DataLoader<LoginMethodsByAccount>>();
+        let loader = ctx.data_unchecked::<Cached<LoginMethodsByAccount>>();
         Ok(loader
             .load_one(self.pk)
             .await
@@ -233,6 +242,65 @@ impl Account {
                 })
                 .collect(),
         )
+    }
+
+    /// The root account's own MFA device (MFA-02).
+    async fn mfa_device(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MfaDevice>> {
+        ctx.data_unchecked::<Cached<RootMfaDevice>>()
+            .load_one(service::principal_key(self.pk, None))
+            .await
+            .map(Option::flatten)
+            .map_err(|e| top_level(e.as_ref().clone().into()))
+    }
+
+    /// Members in creation order (SUB-01), by keyset; `search` matches part of the name.
+    async fn sub_users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        kind: Option<SubUserKind>,
+        search: Option<String>,
+    ) -> async_graphql::Result<Conn<SubUser>> {
+        let request = page_request(first, after)?;
+        let filter = MemberFilter {
+            kind: kind.map(Into::into),
+            search,
+        };
+        let page = service::members::list(
+            &context::app(ctx).db,
+            self.pk,
+            &filter,
+            request.after_key,
+            request.limit,
+            wants_total(ctx),
+        )
+        .await
+        .map_err(top_level)?;
+        member::prefetch(ctx, &page.rows).await?;
+        Ok(connection(page, request, |m| m.id, SubUser::from))
+    }
+
+    /// Projects in creation order; disabled ones only when asked (PRJ-03).
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default_with = "Some(false)")] include_disabled: Option<bool>,
+    ) -> async_graphql::Result<Conn<Project>> {
+        let request = page_request(first, after)?;
+        let page = service::projects::list(
+            &context::app(ctx).db,
+            self.pk,
+            include_disabled.unwrap_or(false),
+            request.after_key,
+            request.limit,
+            wants_total(ctx),
+        )
+        .await
+        .map_err(top_level)?;
+        Ok(connection(page, request, |p| p.id, Project::from))
     }
 
     /// MFA-06: sign-in asks for a second factor.

@@ -2,7 +2,7 @@
 
 use async_graphql::Enum;
 
-use crate::domain::{self, verification};
+use crate::domain::{self, member, verification};
 
 /// ACC-01: the site an account belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -166,4 +166,47 @@ pub enum Capability {
     OnlineContract,
     PublicBeta,
     Partner,
+}
+
+/// SUB-01: the kinds of member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    name = "SubUserKind",
+    remote = "member::MemberKind",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum SubUserKind {
+    SubUser,
+    Collaborator,
+    MessageRecipient,
+}
+
+/// SUB-05.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    remote = "member::AccessKeyStatus",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum AccessKeyStatus {
+    Active,
+    Disabled,
+}
+
+/// PRJ-02.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    remote = "member::ProjectStatus",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum ProjectStatus {
+    Enabled,
+    Disabled,
+}
+
+/// MFA-01: an authenticator app or a hardware token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum MfaDeviceKind {
+    Virtual,
+    Hardware,
 }

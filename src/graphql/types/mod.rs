@@ -1,8 +1,12 @@
 //! Output types, built from models field by field so no secret can leak by a derive.
 
+pub mod access_key;
 pub mod account;
 pub mod enums;
 pub mod events;
 pub mod login_method;
+pub mod member;
+pub mod mfa_device;
+pub mod project;
 pub mod session;
 pub mod verification;

@@ -3,10 +3,10 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::account::Account;
+use super::{account::Account, member::SubUser};
 use crate::{
     graphql::{context, errors::top_level},
-    service::{Principal, accounts, challenges::IssuedChallenge, sessions::OpenedSession},
+    service::{Principal, accounts, challenges::IssuedChallenge, members, sessions::OpenedSession},
 };
 
 /// The signed-in principal.
@@ -17,9 +17,27 @@ pub struct Viewer(pub Principal);
 impl Viewer {
     /// The root account the session acts in (for a sub-user: its root account).
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Account> {
+        if let Some(account) = context::state(ctx)
+            .account
+            .as_ref()
+            .filter(|a| a.id == self.0.account_id)
+        {
+            return Ok(Account::from(account.clone()));
+        }
         accounts::load(&context::app(ctx).db, self.0.account_id)
             .await
             .map(Account::from)
+            .map_err(top_level)
+    }
+
+    /// Set when a sub-user is signed in.
+    async fn sub_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SubUser>> {
+        let Some(id) = self.0.sub_user_id else {
+            return Ok(None);
+        };
+        members::owned(&context::app(ctx).db, self.0.account_id, id)
+            .await
+            .map(|m| Some(m.into()))
             .map_err(top_level)
     }
 

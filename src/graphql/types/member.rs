@@ -1,0 +1,175 @@
+//! The `SubUser` type (SUB-01): a member of the root account, with its MFA device, access
+//! keys and projects through dataloaders.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+
+use super::{
+    access_key::AccessKey, account::Account, enums::SubUserKind, mfa_device::MfaDevice,
+    project::Project,
+};
+use crate::{
+    domain::{masking, member},
+    graphql::{
+        errors::top_level,
+        loaders::{
+            AccessKeysBySubUser, AccountById, Cached, MfaDeviceByPrincipal, ProjectsBySubUser,
+        },
+        node::{NodeKind, encode},
+    },
+    service::{ServiceError, principal_key},
+};
+
+/// A sub-user, collaborator or message recipient. The password hash never reaches it.
+#[derive(Debug, Clone)]
+pub struct SubUser {
+    pk: i64,
+    account_pk: i64,
+    id: ID,
+    kind: member::MemberKind,
+    name: String,
+    remark: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    console_login: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl From<entity::sub_users::Model> for SubUser {
+    fn from(m: entity::sub_users::Model) -> Self {
+        Self {
+            pk: m.id,
+            account_pk: m.account_id,
+            id: encode(NodeKind::SubUser, m.id),
+            kind: member::MemberKind::parse(&m.kind)
+                .unwrap_or(member::MemberKind::MessageRecipient),
+            name: m.name,
+            remark: m.remark,
+            email: m.email,
+            phone: m.phone,
+            console_login: m.console_login,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// Loads, in one batch per relation, what a page of members will ask for (the items'
+/// own `load_one` calls then hit the request cache): the page costs one statement per
+/// relation however many rows it has.
+pub async fn prefetch(
+    ctx: &Context<'_>,
+    rows: &[entity::sub_users::Model],
+) -> async_graphql::Result<()> {
+    let node = ctx.look_ahead().field("edges").field("node");
+    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    let devices = async {
+        if node.field("mfaDevice").exists() {
+            let keys = rows.iter().map(|m| principal_key(m.account_id, Some(m.id)));
+            ctx.data_unchecked::<Cached<MfaDeviceByPrincipal>>()
+                .load_many(keys)
+                .await
+                .map(drop)
+        } else {
+            Ok(())
+        }
+    };
+    let keys = async {
+        if node.field("accessKeys").exists() {
+            ctx.data_unchecked::<Cached<AccessKeysBySubUser>>()
+                .load_many(ids.iter().copied())
+                .await
+                .map(drop)
+        } else {
+            Ok(())
+        }
+    };
+    let projects = async {
+        if node.field("projects").exists() {
+            ctx.data_unchecked::<Cached<ProjectsBySubUser>>()
+                .load_many(ids.iter().copied())
+                .await
+                .map(drop)
+        } else {
+            Ok(())
+        }
+    };
+    let (devices, keys, projects) = tokio::join!(devices, keys, projects);
+    devices.and(keys).and(projects).map_err(load_failed)
+}
+
+fn load_failed(err: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
+    top_level(ServiceError::from(err.as_ref().clone()))
+}
+
+#[Object]
+impl SubUser {
+    pub async fn id(&self) -> &ID {
+        &self.id
+    }
+
+    async fn kind(&self) -> SubUserKind {
+        self.kind.into()
+    }
+
+    /// The sign-in user name (sub-users), the account ID (collaborators) or a display name.
+    async fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn remark(&self) -> Option<&str> {
+        self.remark.as_deref()
+    }
+
+    /// Masked.
+    async fn email(&self) -> Option<String> {
+        self.email.as_deref().map(masking::mask_email)
+    }
+
+    /// Masked.
+    async fn phone(&self) -> Option<String> {
+        self.phone.as_deref().map(masking::mask_phone)
+    }
+
+    async fn console_login(&self) -> bool {
+        self.console_login
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// The root account this member belongs to (SUB-03).
+    async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Account> {
+        ctx.data_unchecked::<Cached<AccountById>>()
+            .load_one(self.account_pk)
+            .await
+            .map_err(load_failed)?
+            .ok_or_else(|| top_level(ServiceError::not_found("account")))
+    }
+
+    async fn mfa_device(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MfaDevice>> {
+        ctx.data_unchecked::<Cached<MfaDeviceByPrincipal>>()
+            .load_one(principal_key(self.account_pk, Some(self.pk)))
+            .await
+            .map(Option::flatten)
+            .map_err(load_failed)
+    }
+
+    async fn access_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AccessKey>> {
+        Ok(ctx
+            .data_unchecked::<Cached<AccessKeysBySubUser>>()
+            .load_one(self.pk)
+            .await
+            .map_err(load_failed)?
+            .unwrap_or_default())
+    }
+
+    async fn projects(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Project>> {
+        Ok(ctx
+            .data_unchecked::<Cached<ProjectsBySubUser>>()
+            .load_one(self.pk)
+            .await
+            .map_err(load_failed)?
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,91 @@
+//! The `Project` type (PRJ-01..04) and its members connection.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+
+use super::{enums::ProjectStatus, member::SubUser};
+use crate::{
+    domain::member,
+    graphql::{
+        connection::{Conn, connection, page_request, wants_total},
+        context,
+        errors::top_level,
+        node::{NodeKind, encode},
+    },
+    service::projects,
+};
+
+/// A project of the root account; never deleted, only disabled (PRJ-02).
+#[derive(Debug, Clone)]
+pub struct Project {
+    pk: i64,
+    id: ID,
+    name: String,
+    description: Option<String>,
+    status: member::ProjectStatus,
+    created_at: DateTime<Utc>,
+    disabled_at: Option<DateTime<Utc>>,
+}
+
+impl From<entity::projects::Model> for Project {
+    fn from(m: entity::projects::Model) -> Self {
+        Self {
+            pk: m.id,
+            id: encode(NodeKind::Project, m.id),
+            name: m.name,
+            description: m.description,
+            status: member::ProjectStatus::parse(&m.status)
+                .unwrap_or(member::ProjectStatus::Disabled),
+            created_at: m.created_at,
+            disabled_at: m.disabled_at,
+        }
+    }
+}
+
+#[Object]
+impl Project {
+    pub async fn id(&self) -> &ID {
+        &self.id
+    }
+
+    async fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    async fn status(&self) -> ProjectStatus {
+        self.status.into()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    async fn disabled_at(&self) -> Option<DateTime<Utc>> {
+        self.disabled_at
+    }
+
+    /// Sub-users and collaborators in the project; readable when it is disabled (PRJ-04).
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<SubUser>> {
+        let request = page_request(first, after)?;
+        let page = projects::members_of(
+            &context::app(ctx).db,
+            self.pk,
+            request.after_key,
+            request.limit,
+            wants_total(ctx),
+        )
+        .await
+        .map_err(top_level)?;
+        super::member::prefetch(ctx, &page.rows).await?;
+        Ok(connection(page, request, |m| m.id, SubUser::from))
+    }
+}

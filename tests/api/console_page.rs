@@ -1,0 +1,127 @@
+//! The sub-user console page (SUB, PRJ, dataloaders): its answer for the seeded account,
+//! and a fixed number of SQL statements whatever the number of rows.
+
+use serde_json::{Value, json};
+
+use crate::{
+    db_test,
+    helpers::TestApp,
+    seed::{Seeded, Shape, seed},
+};
+
+/// The benchmark's query (`../shared/bench/queries/console-account-center.graphql`).
+const CONSOLE_PAGE: &str = include_str!("console_page.graphql");
+
+/// At most this many statements per console page (issue: "at most 10").
+const STATEMENT_BUDGET: u64 = 10;
+
+async fn load_page(app: &TestApp, seeded: &Seeded) -> (Value, u64) {
+    let before = app.statements.get();
+    let out = app
+        .gql_as(Some(&seeded.token), CONSOLE_PAGE, json!({}))
+        .await;
+    let spent = app.statements.get() - before;
+    assert!(out["errors"].is_null(), "{out}");
+    (out["data"]["viewer"]["account"].clone(), spent)
+}
+
+async fn console_page_costs_the_same_for_ten_and_a_thousand_members(app: TestApp) {
+    let seeded = seed(
+        &app.db,
+        Shape {
+            sub_users: 10,
+            projects: 5,
+            other_accounts: 5,
+        },
+    )
+    .await
+    .unwrap();
+    let (small, small_cost) = load_page(&app, &seeded).await;
+    assert_eq!(small["subUsers"]["totalCount"], 10);
+    assert_eq!(small["subUsers"]["edges"].as_array().unwrap().len(), 10);
+
+    // Grow the same database to the anchor's 1,000 members.
+    let more = seed_more_members(&app, &seeded, 990).await;
+    assert_eq!(more, 990);
+    let (big, big_cost) = load_page(&app, &seeded).await;
+    assert_eq!(big["subUsers"]["totalCount"], 1000);
+    assert_eq!(big["subUsers"]["edges"].as_array().unwrap().len(), 100);
+    // Dataloaders: one statement per relation, whatever the number of rows.
+    assert_eq!(
+        small_cost, big_cost,
+        "10 members: {small_cost}, 1000: {big_cost}"
+    );
+    assert!(big_cost <= STATEMENT_BUDGET, "{big_cost} statements");
+}
+
+/// Adds plain sub-users (no keys, devices or memberships: only the row count grows).
+async fn seed_more_members(app: &TestApp, seeded: &Seeded, n: usize) -> usize {
+    use sea_orm::{EntityTrait, Set};
+    let start = 1_000_000_i64;
+    let now = chrono::Utc::now();
+    let rows: Vec<entity::sub_users::ActiveModel> = (0..n as i64)
+        .map(|i| entity::sub_users::ActiveModel {
+            id: Set(start + i),
+            account_id: Set(seeded.root_id),
+            kind: Set("SUB_USER".into()),
+            name: Set(format!("more-{i:04}")),
+            name_key: Set(format!("more-{i:04}")),
+            remark: Set(None),
+            email: Set(None),
+            phone: Set(None),
+            password_hash: Set(None),
+            console_login: Set(false),
+            collaborator_account_id: Set(None),
+            login_protection: Set(false),
+            operation_protection: Set(false),
+            created_at: Set(now),
+        })
+        .collect();
+    for chunk in rows.chunks(300) {
+        entity::sub_users::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+    }
+    n
+}
+
+async fn console_page_shows_the_seeded_account(app: TestApp) {
+    let seeded = seed(&app.db, Shape::ANCHOR).await.unwrap();
+    let (page, cost) = load_page(&app, &seeded).await;
+    assert_eq!(page["nickname"], "big");
+    assert_eq!(page["loginMethods"].as_array().unwrap().len(), 4);
+    assert_eq!(page["verification"]["state"], "APPROVED");
+    assert_eq!(page["mfaDevice"]["serialNumber"], "MFA-A-000001");
+    let members = page["subUsers"]["edges"].as_array().unwrap();
+    assert_eq!(page["subUsers"]["totalCount"], 1000);
+    assert_eq!(members.len(), 100);
+    assert_eq!(members[0]["node"]["name"], "u1-0001");
+    assert_eq!(members[99]["node"]["name"], "u1-0100");
+    let with_mfa = members
+        .iter()
+        .filter(|m| !m["node"]["mfaDevice"].is_null())
+        .count();
+    assert_eq!(with_mfa, 50);
+    let memberships: usize = members
+        .iter()
+        .map(|m| m["node"]["projects"].as_array().unwrap().len())
+        .sum();
+    assert!((100..=300).contains(&memberships), "{memberships}");
+    let projects = page["projects"]["edges"].as_array().unwrap();
+    assert_eq!(projects.len(), 50);
+    assert_eq!(projects[49]["node"]["name"], "project-50");
+    assert_eq!(
+        projects
+            .iter()
+            .filter(|p| p["node"]["status"] == "DISABLED")
+            .count(),
+        10
+    );
+    assert!(cost <= STATEMENT_BUDGET, "{cost} statements");
+}
+
+db_test!(
+    console_page_costs_the_same_for_ten_and_a_thousand_members,
+    console_page_shows_the_seeded_account,
+);
