@@ -14,7 +14,7 @@ pub struct Shape {
 }
 
 impl Shape {
-    /// The anchor's shape: 1,000 members (800 / 101 / 99 by kind), 50 projects (10
+    /// The anchor's shape: 1,000 members (800 / 100 / 100 by kind), 50 projects (10
     /// disabled), 2,000 other accounts.
     pub const ANCHOR: Shape = Shape {
         sub_users: 1000,
@@ -194,17 +194,14 @@ pub async fn seed(db: &DatabaseConnection, shape: Shape) -> Result<Seeded, DbErr
 
     let (mut members, mut keys) = (Vec::new(), Vec::new());
     let mut memberships = std::collections::BTreeSet::new();
-    let collaborators_from = shape.sub_users * 8 / 10;
-    let recipients_from = collaborators_from + (shape.sub_users - collaborators_from).div_ceil(2);
     for s in 0..shape.sub_users {
         let id = s as i64 + 1;
         let name = format!("u1-{:04}", s + 1);
-        let kind = if s < collaborators_from {
-            "SUB_USER"
-        } else if s < recipients_from {
-            "COLLABORATOR"
-        } else {
-            "MESSAGE_RECIPIENT"
+        // 8 in 10 sub-users, then a collaborator and a message recipient, as in the anchor.
+        let kind = match s % 10 {
+            8 => "COLLABORATOR",
+            9 => "MESSAGE_RECIPIENT",
+            _ => "SUB_USER",
         };
         let collaborator = (kind == "COLLABORATOR" && shape.other_accounts > 0)
             .then(|| root_id + 1 + (s % shape.other_accounts) as i64);

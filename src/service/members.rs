@@ -549,7 +549,7 @@ pub async fn list(
     {
         let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
         condition = condition.add(sea_orm::ExprTrait::like(
-            sea_orm::sea_query::Expr::col(Column::NameKey),
+            sea_orm::sea_query::Func::lower(sea_orm::sea_query::Expr::col(Column::Name)),
             sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'),
         ));
     }

@@ -1,0 +1,52 @@
+//! The console-page benchmark's seeder: `cargo bench --bench console_page -- seed <db-url>`
+//! migrates an empty database, seeds the anchor's shape (see `seed/mod.rs`) and prints a
+//! session token for the big root account. `benches/console_page.sh` drives the rest.
+
+#![allow(clippy::print_stdout)]
+
+// The test harness reads `root_id`; this binary only needs the token.
+#[allow(dead_code)]
+#[path = "seed/mod.rs"]
+mod seed;
+
+use std::process::ExitCode;
+
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let [command, url] = args.as_slice() else {
+        eprintln!("usage: cargo bench --bench console_page -- seed <database-url>");
+        return ExitCode::from(1);
+    };
+    if command != "seed" {
+        eprintln!("unknown command {command}; the only one is `seed`");
+        return ExitCode::from(1);
+    }
+    match run(url).await {
+        Ok(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("seeding failed: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(url: &str) -> Result<String, sea_orm::DbErr> {
+    let db = account_center::db::connect(url, 4).await?;
+    account_center::db::migrate(&db).await?;
+    if entity::accounts::Entity::find().count(&db).await? > 0 {
+        return Err(sea_orm::DbErr::Custom(
+            "the database already holds accounts; seed an empty one".into(),
+        ));
+    }
+    let seeded = seed::seed(&db, seed::Shape::ANCHOR).await?;
+    Ok(seeded.token)
+}
