@@ -55,6 +55,8 @@ pub enum StartError {
 pub struct AppState {
     pub app: Arc<AppContext>,
     pub console: ConsoleSchema,
+    /// Field selections one console document may hold (checked before it runs).
+    pub max_fields: usize,
     pub ops: OpsSchema,
     pub ops_token: Option<String>,
     pub graphiql: bool,
@@ -115,6 +117,7 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
     let state = AppState {
         app,
         console,
+        max_fields: limits.max_fields,
         ops,
         ops_token: args.ops_token.clone().filter(|t| !t.is_empty()),
         graphiql: args.graphiql_enabled(),
@@ -358,7 +361,10 @@ async fn console_graphql(
         account,
         meta: request_meta(Some(peer), &headers),
     };
-    let request = loaders::register(request.data(request_state), &state.app.db);
+    let mut request = loaders::register(request.data(request_state), &state.app.db);
+    if let Err(refused) = graphql::limits::enforce(&mut request, state.max_fields) {
+        return gql_http::graphql_response(*refused, response_type);
+    }
     gql_http::graphql_response(state.console.execute(request).await, response_type)
 }
 

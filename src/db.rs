@@ -51,6 +51,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        // A ping on every checkout is a round trip per statement; only connections idle
+        // long enough to have been dropped are checked.
+        .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

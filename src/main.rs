@@ -8,6 +8,11 @@ use account_center::{
 };
 use clap::Parser;
 
+/// A console page allocates thousands of small values; glibc's allocator spent a fifth of
+/// the server's CPU under load (perf), mimalloc far less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

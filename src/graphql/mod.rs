@@ -53,10 +53,7 @@ fn builder(
     .register_output_type::<node::Node>()
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
-    .limit_directives(limits.max_directives)
-    .extension(limits::DocumentLimits {
-        max_fields: limits.max_fields,
-    });
+    .limit_directives(limits.max_directives);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
@@ -75,9 +72,4 @@ pub fn console_schema(
 /// The console SDL, as committed in schema.graphql.
 pub fn console_sdl() -> String {
     builder(QueryLimits::default()).finish().sdl()
-}
-
-#[cfg(test)]
-pub fn builder_for_tests() -> Schema<query::Query, mutation::Mutation, EmptySubscription> {
-    builder(QueryLimits::default()).finish()
 }
