@@ -26,6 +26,8 @@ pub enum NodeKind {
     AccessKey,
     Project,
     MfaDevice,
+    /// A pending virtual-device binding: an ID, not a node.
+    MfaBinding,
 }
 
 impl NodeKind {
@@ -40,6 +42,7 @@ impl NodeKind {
             Self::AccessKey => "AccessKey",
             Self::Project => "Project",
             Self::MfaDevice => "MfaDevice",
+            Self::MfaBinding => "MfaBinding",
         }
     }
 
@@ -54,6 +57,7 @@ impl NodeKind {
             Self::AccessKey,
             Self::Project,
             Self::MfaDevice,
+            Self::MfaBinding,
         ]
         .into_iter()
         .find(|k| k.name() == name)

@@ -30,6 +30,8 @@ pub fn matching_step(
         0,
         policy.mfa_totp_step_seconds.max(1),
         secret.to_vec(),
+        None,
+        String::new(),
     );
     let code = code.trim();
     candidate_steps(now, policy).find(|step| {
@@ -38,8 +40,58 @@ pub fn matching_step(
     })
 }
 
+/// Recovery codes: 10 characters without look-alikes, shown as two groups of five.
+const RECOVERY_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// A new single-use recovery code, e.g. `K7QXM-2HDPA`.
+pub fn new_recovery_code() -> String {
+    let raw: String = (0..10)
+        .map(|_| {
+            let i = usize::try_from(crypto::random_in(0..=31)).unwrap_or(0);
+            char::from(RECOVERY_ALPHABET.get(i).copied().unwrap_or(b'A'))
+        })
+        .collect();
+    format!(
+        "{}-{}",
+        raw.get(..5).unwrap_or_default(),
+        raw.get(5..).unwrap_or_default()
+    )
+}
+
+/// What is hashed: upper-case, without the dash or spaces a user may type.
+pub fn normalize_recovery_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+fn looks_like_recovery_code(code: &str) -> bool {
+    normalize_recovery_code(code).len() == 10 && code.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+/// Spends one unused recovery code of `device_id`; false when none matches. The
+/// conditional update makes it single-use even under parallel requests.
+async fn spend_recovery_code(
+    ctx: &AppContext,
+    device_id: i64,
+    code: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    use entity::mfa_recovery_codes::{Column, Entity};
+    let spent = Entity::update_many()
+        .col_expr(Column::UsedAt, Expr::value(now))
+        .filter(Column::MfaDeviceId.eq(device_id))
+        .filter(Column::CodeHash.eq(crypto::token_hash(&normalize_recovery_code(code))))
+        .filter(Column::UsedAt.is_null())
+        .exec(&ctx.db)
+        .await?;
+    Ok(spent.rows_affected == 1)
+}
+
 /// Checks a code against the principal's device and burns its time step, so the same
-/// code cannot be used twice, even by two requests at once.
+/// code cannot be used twice, even by two requests at once. An unused recovery code
+/// (shown once at binding) is accepted instead, once.
 pub async fn verify_device_code(
     ctx: &AppContext,
     principal_key: &str,
@@ -62,6 +114,12 @@ pub async fn verify_device_code(
         .map_err(ServiceError::internal)?;
     let invalid =
         || ServiceError::refused_at(ErrorCode::InvalidCode, field, "the MFA code is wrong");
+    if looks_like_recovery_code(code) {
+        return match spend_recovery_code(ctx, device.id, code, now).await? {
+            true => Ok(()),
+            false => Err(invalid()),
+        };
+    }
     let Some(step) = matching_step(&secret, code, now, policy) else {
         Entity::update_many()
             .col_expr(

@@ -12,6 +12,7 @@ pub mod identifiers;
 pub mod login_methods;
 pub mod members;
 pub mod mfa;
+pub mod mfa_devices;
 pub mod password_guard;
 pub mod projects;
 pub mod rate_limit;

@@ -237,7 +237,10 @@ pub async fn finish(
 ) -> ServiceResult<SignInOutcome> {
     let site = site_of(&candidate.account);
     let key = principal_key(candidate.account.id, candidate.sub_user_id);
-    let protected = candidate.account.login_protection && candidate.sub_user_id.is_none();
+    // The root's login protection covers its sub-users too; a sub-user answers with its own
+    // MFA device (it has no secure phone or e-mail), so one without a device is not asked.
+    let protected = candidate.account.login_protection
+        && (candidate.sub_user_id.is_none() || has_device(ctx, &key).await?);
     if protected && !challenges::is_trusted_device(&ctx.db, &key, device_token, now).await? {
         let challenge = challenges::issue(ctx, meta, &candidate, now).await?;
         return Ok(SignInOutcome::Challenge(challenge));
@@ -262,4 +265,13 @@ pub async fn finish(
     audit::record_login(&txn, attempt, meta, now).await?;
     txn.commit().await?;
     Ok(SignInOutcome::Session(session))
+}
+
+async fn has_device(ctx: &AppContext, key: &str) -> ServiceResult<bool> {
+    use sea_orm::PaginatorTrait;
+    Ok(entity::mfa_devices::Entity::find()
+        .filter(entity::mfa_devices::Column::PrincipalKey.eq(key))
+        .count(&ctx.db)
+        .await?
+        > 0)
 }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod inputs;
 pub mod members;
+pub mod mfa;
 pub mod projects;
 pub mod sign_in;
 pub mod verification;
@@ -17,4 +18,5 @@ pub struct Mutation(
     verification::VerificationMutation,
     members::MembersMutation,
     projects::ProjectsMutation,
+    mfa::MfaMutation,
 );

@@ -343,6 +343,26 @@ impl OpsMutation {
         ops_result(result.map(OpsResult::done))
     }
 
+    /// MFA-05, the lost-device appeal: unbinds the root account's MFA device only when the
+    /// applicant's ID number matches the account's verified identity (by the keyed hash).
+    async fn approve_mfa_appeal(
+        &self,
+        ctx: &Context<'_>,
+        account_id: String,
+        id_number: String,
+    ) -> async_graphql::Result<OpsResult> {
+        let app = app(ctx);
+        let result = crate::service::mfa_devices::approve_appeal(
+            app,
+            &operator_meta(),
+            &account_id,
+            &id_number,
+            app.clock.now(),
+        )
+        .await;
+        ops_result(result.map(OpsResult::done))
+    }
+
     /// Run due scheduled work now (cancellations past cooling-off, expiries).
     async fn run_scheduled_jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<OpsResult> {
         let app = app(ctx);

@@ -69,7 +69,7 @@ async fn resolve(
         NodeKind::Account if pk == owner => Some(Node::Account(Account::from(
             accounts::load(db, owner).await?,
         ))),
-        NodeKind::Account => None,
+        NodeKind::Account | NodeKind::MfaBinding => None,
         NodeKind::LoginMethod => entity::login_methods::Entity::find_by_id(pk)
             .filter(entity::login_methods::Column::AccountId.eq(owner))
             .one(db)
