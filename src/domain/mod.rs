@@ -1,5 +1,6 @@
 //! Pure business rules of RULES.md: parsing newtypes, site policy, status and lockout logic.
 
+pub mod cancellation;
 pub mod email;
 pub mod enums;
 pub mod identity;

@@ -6,6 +6,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use super::types::{
     access_key::AccessKey,
     account::Account,
+    cancellation::Cancellation,
     events::{AuditEvent, LoginEvent},
     login_method::LoginMethod,
     member::SubUser,
@@ -28,6 +29,7 @@ pub enum NodeKind {
     MfaDevice,
     /// A pending virtual-device binding: an ID, not a node.
     MfaBinding,
+    Cancellation,
 }
 
 impl NodeKind {
@@ -43,6 +45,7 @@ impl NodeKind {
             Self::Project => "Project",
             Self::MfaDevice => "MfaDevice",
             Self::MfaBinding => "MfaBinding",
+            Self::Cancellation => "Cancellation",
         }
     }
 
@@ -58,6 +61,7 @@ impl NodeKind {
             Self::Project,
             Self::MfaDevice,
             Self::MfaBinding,
+            Self::Cancellation,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -106,6 +110,7 @@ pub enum Node {
     AccessKey(AccessKey),
     Project(Project),
     MfaDevice(MfaDevice),
+    Cancellation(Cancellation),
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod access_keys;
 pub mod accounts;
 pub mod audit;
+pub mod cancellation;
 pub mod challenges;
 pub mod codes;
 pub mod error;

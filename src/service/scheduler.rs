@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{AppContext, ServiceResult, codes, verification};
+use super::{AppContext, ServiceResult, cancellation, codes, verification};
 
 /// What one run did, for the ops answer and the log.
 #[derive(Debug, Default, Clone)]
@@ -12,13 +12,15 @@ pub struct JobReport {
     pub challenges_purged: u64,
     pub rate_buckets_purged: u64,
     pub verifications_expired: u64,
+    pub cancellations_completed: u64,
 }
 
 impl std::fmt::Display for JobReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "expired {} remittance/recharge verifications; purged {} codes, {} login challenges, {} rate-limit windows",
+            "completed {} cancellations; expired {} remittance/recharge verifications; purged {} codes, {} login challenges, {} rate-limit windows",
+            self.cancellations_completed,
             self.verifications_expired,
             self.codes_purged,
             self.challenges_purged,
@@ -40,6 +42,7 @@ pub async fn run_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<JobR
         .exec(&ctx.db)
         .await?;
     Ok(JobReport {
+        cancellations_completed: cancellation::complete_due(ctx, now).await?,
         verifications_expired: verification::expire_due(ctx, now).await?,
         codes_purged: codes::purge_expired(ctx, now).await?,
         challenges_purged: challenges.rows_affected,

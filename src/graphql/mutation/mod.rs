@@ -1,6 +1,7 @@
 //! The console's mutation root, merged from one object per area.
 
 pub mod account;
+pub mod cancellation;
 pub mod inputs;
 pub mod members;
 pub mod mfa;
@@ -19,4 +20,5 @@ pub struct Mutation(
     members::MembersMutation,
     projects::ProjectsMutation,
     mfa::MfaMutation,
+    cancellation::CancellationMutation,
 );

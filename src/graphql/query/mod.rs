@@ -125,6 +125,11 @@ async fn resolve(
                 None => None,
             }
         }
+        NodeKind::Cancellation => entity::cancellations::Entity::find_by_id(pk)
+            .filter(entity::cancellations::Column::AccountId.eq(owner))
+            .one(db)
+            .await?
+            .map(|m| Node::Cancellation(m.into())),
         NodeKind::Verification => {
             let interval = context::app(ctx)
                 .policies

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{
+    cancellation::{Cancellation, CancellationReadiness},
     enums::{
         AccountStatus, Capability, FreezeReason, LoginMethodKind, Site, SubUserKind,
         VerificationStatus,
@@ -301,6 +302,28 @@ impl Account {
         .await
         .map_err(top_level)?;
         Ok(connection(page, request, |p| p.id, Project::from))
+    }
+
+    /// The newest cancellation request: in cooling-off, withdrawn or completed (CAN-02).
+    async fn cancellation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Cancellation>> {
+        service::cancellation::latest(&context::app(ctx).db, self.pk)
+            .await
+            .map(|c| c.map(Cancellation::from))
+            .map_err(top_level)
+    }
+
+    /// CAN-01 before asking: every precondition a cancellation request would fail on now.
+    async fn cancellation_readiness(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<CancellationReadiness> {
+        let blockers = service::cancellation::readiness(context::app(ctx), self.pk)
+            .await
+            .map_err(top_level)?;
+        Ok(CancellationReadiness {
+            ready: blockers.is_empty(),
+            blockers: blockers.into_iter().map(Into::into).collect(),
+        })
     }
 
     /// MFA-06: sign-in asks for a second factor.

@@ -210,3 +210,15 @@ pub enum MfaDeviceKind {
     Virtual,
     Hardware,
 }
+
+/// CAN-02, CAN-03.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    remote = "domain::cancellation::CancellationState",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum CancellationState {
+    CoolingOff,
+    Withdrawn,
+    Completed,
+}

@@ -1,0 +1,57 @@
+//! The `Cancellation` type (CAN-02) and the pre-flight list of what blocks one (CAN-01).
+
+use async_graphql::{ID, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::enums::CancellationState;
+use crate::{
+    domain::cancellation::{self, Blocker},
+    graphql::node::{NodeKind, encode},
+};
+
+/// A cancellation request and its cooling-off period.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Cancellation {
+    pub id: ID,
+    pub state: CancellationState,
+    pub requested_at: DateTime<Utc>,
+    pub cooling_off_ends_at: DateTime<Utc>,
+}
+
+impl From<entity::cancellations::Model> for Cancellation {
+    fn from(m: entity::cancellations::Model) -> Self {
+        Self {
+            id: encode(NodeKind::Cancellation, m.id),
+            state: cancellation::CancellationState::parse(&m.state)
+                .unwrap_or(cancellation::CancellationState::Withdrawn)
+                .into(),
+            requested_at: m.requested_at,
+            cooling_off_ends_at: m.cooling_off_ends_at,
+        }
+    }
+}
+
+/// One unmet precondition of cancellation (CAN-01).
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CancellationBlocker {
+    /// Stable: OPEN_ORDERS, AMOUNT_OWED, CASH_BALANCE, VOUCHERS, ACTIVE_RESOURCES, MEMBERS,
+    /// PENDING_COMPLAINTS.
+    pub code: String,
+    pub message: String,
+}
+
+impl From<Blocker> for CancellationBlocker {
+    fn from(b: Blocker) -> Self {
+        Self {
+            code: b.code.to_owned(),
+            message: b.message,
+        }
+    }
+}
+
+/// Whether a cancellation request would be accepted now, and what blocks it.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CancellationReadiness {
+    pub ready: bool,
+    pub blockers: Vec<CancellationBlocker>,
+}
