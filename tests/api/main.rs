@@ -9,6 +9,7 @@ mod identities;
 mod seed;
 
 mod accounts;
+mod cancellation;
 mod console_page;
 mod http;
 mod members;
