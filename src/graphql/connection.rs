@@ -39,6 +39,16 @@ pub struct PageRequest {
     pub after_key: Option<i64>,
 }
 
+/// A connection costs its page size times its items' cost, so `first` multiplies the
+/// complexity of what is nested inside (the abuse limit counts what a query can fetch).
+pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let page = first.map_or(DEFAULT_PAGE, |n| u64::try_from(n.max(1)).unwrap_or(1));
+    usize::try_from(page.min(MAX_PAGE))
+        .unwrap_or(1)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
 /// Whether the client reads `totalCount`; the count query is skipped when it does not.
 pub fn wants_total(ctx: &async_graphql::Context<'_>) -> bool {
     ctx.look_ahead().field("totalCount").exists()

@@ -34,7 +34,7 @@ impl Default for QueryLimits {
     fn default() -> Self {
         Self {
             max_depth: 15,
-            max_complexity: 2_000,
+            max_complexity: 5_000,
             max_directives: 5,
             max_fields: 500,
             introspection: true,

@@ -19,7 +19,7 @@ use super::{
 use crate::{
     domain::{self, FreezeReasons, Lifecycle, masking, verification},
     graphql::{
-        connection::{Conn, connection, page_request, wants_total},
+        connection::{Conn, connection, page_complexity, page_request, wants_total},
         context,
         errors::top_level,
         loaders::{
@@ -206,6 +206,7 @@ impl Account {
     }
 
     /// Every request, newest first (VER-13).
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn verification_history(
         &self,
         ctx: &Context<'_>,
@@ -255,6 +256,7 @@ impl Account {
     }
 
     /// Members in creation order (SUB-01), by keyset; `search` matches part of the name.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn sub_users(
         &self,
         ctx: &Context<'_>,
@@ -283,6 +285,7 @@ impl Account {
     }
 
     /// Projects in creation order; disabled ones only when asked (PRJ-03).
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -337,6 +340,7 @@ impl Account {
     }
 
     /// Every sign-in attempt, newest first (ACC-11).
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn login_history(
         &self,
         ctx: &Context<'_>,
@@ -356,6 +360,7 @@ impl Account {
     }
 
     /// Every state-changing operation, newest first (ACC-12).
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

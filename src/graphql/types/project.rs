@@ -7,7 +7,7 @@ use super::{enums::ProjectStatus, member::SubUser};
 use crate::{
     domain::member,
     graphql::{
-        connection::{Conn, connection, page_request, wants_total},
+        connection::{Conn, connection, page_complexity, page_request, wants_total},
         context,
         errors::top_level,
         node::{NodeKind, encode},
@@ -69,6 +69,7 @@ impl Project {
     }
 
     /// Sub-users and collaborators in the project; readable when it is disabled (PRJ-04).
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
