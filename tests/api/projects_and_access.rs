@@ -17,6 +17,7 @@ use crate::{
     db_test,
     helpers::{PASSWORD, TestApp, error_code},
     identities::{credit_code, resident_id},
+    mfa,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -476,8 +477,8 @@ const SNAPSHOT: &str = "{ viewer { account { id accountId nickname status loginP
     pendingVerification { id state remittanceAttemptsLeft }
     subUsers(first: 100) { totalCount edges { node { id name kind remark email phone consoleLogin
         accessKeys { id secretId status } projects { id name status } } } }
-    projects(first: 100, includeDisabled: true) { totalCount edges { node { id name description
-        status disabledAt members(first: 100) { totalCount edges { node { id } } } } } } } } }";
+    projects(first: 20, includeDisabled: true) { totalCount edges { node { id name description
+        status disabledAt members(first: 20) { totalCount edges { node { id } } } } } } } } }";
 
 async fn snapshot(app: &TestApp, token: &str) -> Value {
     let out = app.gql_as(Some(token), SNAPSHOT, json!({})).await;
@@ -929,6 +930,12 @@ const MUTATION_ACCESS: &[(&str, Access)] = &[
     ("createAccessKey", Access::OwnScope),
     ("setAccessKeyStatus", Access::OwnScope),
     ("deleteAccessKey", Access::OwnScope),
+    // MFA devices (SUB-08): a sub-user binds and unbinds its own; naming another sub-user
+    // is FORBIDDEN (tested in mfa.rs); the root may name any of its sub-users.
+    ("beginVirtualMfaBinding", Access::OwnScope),
+    ("confirmVirtualMfaBinding", Access::OwnScope),
+    ("bindHardwareMfa", Access::OwnScope),
+    ("unbindMfaDevice", Access::OwnScope),
     ("updateAccountInfo", Access::RootOnly),
     ("changeSecurePhone", Access::RootOnly),
     ("changeSecurityEmail", Access::RootOnly),
@@ -952,6 +959,8 @@ const MUTATION_ACCESS: &[(&str, Access)] = &[
     ("enableProject", Access::RootOnly),
     ("addProjectMember", Access::RootOnly),
     ("removeProjectMember", Access::RootOnly),
+    ("requestCancellation", Access::RootOnly),
+    ("withdrawCancellation", Access::RootOnly),
 ];
 
 /// The root account of the SUB-08 (a) scenario and its objects.
@@ -1026,6 +1035,9 @@ fn root_only_inputs(name: &str, f: &RootFixture) -> Vec<Value> {
             json!({ "projectId": f.project, "subUserId": f.idle }),
         ],
         "removeProjectMember" => vec![json!({ "projectId": f.project, "subUserId": f.other })],
+        "requestCancellation" => vec![json!({})],
+        // Refused before any lookup, so any well-formed Cancellation ID serves.
+        "withdrawCancellation" => vec![json!({ "cancellationId": "Q2FuY2VsbGF0aW9uOjE=" })],
         other => panic!("{other} is root-only but has no input to try: add one"),
     }
 }
@@ -1518,6 +1530,14 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
     let a = world(&app, "a", false, 41).await;
     let b = world(&app, "b", true, 42).await;
 
+    // B's sub-user has an MFA device; B's root has begun binding one.
+    let (b_sub_mfa_secret, _) = mfa::bind_virtual(&app, &b.token, Some(&b.sub)).await;
+    let begun = mfa::begin(&app, &b.token, None).await;
+    assert_eq!(begun["userErrors"], json!([]), "{begun}");
+    let b_binding = begun["bindingId"].as_str().unwrap().to_owned();
+    let b_binding_secret = begun["secret"].as_str().unwrap().to_owned();
+    mfa::register_token(&app, "HW-WALK-1", mfa::HW_SECRET).await;
+
     // B turns login protection on, and a sign-in leaves B a pending challenge.
     app.advance(61).await;
     let code = app.code_for("EMAIL", &b.email, "OPERATION").await;
@@ -1548,6 +1568,28 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
         .to_owned();
     // A's own second factor, to try on B's challenge.
     let a_code = app.code_for("EMAIL", &a.email, "LOGIN_CHALLENGE").await;
+    // B's MFA objects: a device on B's sub-user and a pending binding of B's root, tried
+    // below with codes valid for them; and a free hardware token to bind.
+    let b_sub_device = mfa::sub_user_device(&app, &b.token, &b.sub).await;
+    assert!(b_sub_device.is_object(), "{b_sub_device}");
+    let b_sub_mfa_code = mfa::code_now(&app, &b_sub_mfa_secret).await;
+    let b_binding_code = mfa::code_now(&app, &b_binding_secret).await;
+    let hw_code = mfa::code_now(&app, mfa::HW_SECRET).await;
+
+    // Another root without members can ask for cancellation: its request is the foreign
+    // Cancellation ID (B's members block B's own request).
+    let (c_token, _) = app.register_email("CHINA", "walk-c@example.com").await;
+    let c_requested = app
+        .gql_as(
+            Some(&c_token),
+            "mutation { requestCancellation(input: {}) { userErrors { code } cancellation { id } } }",
+            json!({}),
+        )
+        .await;
+    let c_cancellation = c_requested["data"]["requestCancellation"]["cancellation"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a cancellation for C: {c_requested}"))
+        .to_owned();
 
     let b_before = snapshot(&app, &b.token).await;
     let b_wechat = b
@@ -1565,6 +1607,7 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
         .1
         .clone();
     let b_ids: BTreeSet<String> = [
+        &c_cancellation,
         &b.sub,
         &b.spare,
         &b.sub_key,
@@ -1576,6 +1619,7 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
         &b.verification,
         &b.account_gid,
         &b_challenge,
+        &b_binding,
     ]
     .into_iter()
     .cloned()
@@ -1702,6 +1746,31 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
                     "secondFactor": { "channel": "EMAIL", "code": a_code } }),
             Refusal::InvalidCode,
         ),
+        (
+            "beginVirtualMfaBinding",
+            json!({ "subUserId": b.spare }),
+            Refusal::NotFound,
+        ),
+        (
+            "confirmVirtualMfaBinding",
+            json!({ "bindingId": b_binding, "code": b_binding_code }),
+            Refusal::NotFound,
+        ),
+        (
+            "bindHardwareMfa",
+            json!({ "subUserId": b.spare, "serialNumber": "HW-WALK-1", "code": hw_code }),
+            Refusal::NotFound,
+        ),
+        (
+            "unbindMfaDevice",
+            json!({ "subUserId": b.sub, "code": b_sub_mfa_code }),
+            Refusal::NotFound,
+        ),
+        (
+            "withdrawCancellation",
+            json!({ "cancellationId": c_cancellation }),
+            Refusal::NotFound,
+        ),
     ];
 
     // Every ID field of every mutation is attacked with one of B's IDs.
@@ -1745,6 +1814,11 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
         ("confirmRemittance", "verificationId"),
         ("withdrawVerification", "verificationId"),
         ("completeLoginChallenge", "challengeId"),
+        ("beginVirtualMfaBinding", "subUserId"),
+        ("confirmVirtualMfaBinding", "bindingId"),
+        ("bindHardwareMfa", "subUserId"),
+        ("unbindMfaDevice", "subUserId"),
+        ("withdrawCancellation", "cancellationId"),
     ] {
         assert!(
             required.contains(&(name.to_owned(), field.to_owned())),
@@ -1797,6 +1871,36 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
 
     // RULE SUB-08: B's account is exactly as it was.
     assert_eq!(snapshot(&app, &b.token).await, b_before);
+    // RULE SUB-08: B's MFA device and pending binding are untouched, A bound nothing.
+    assert_eq!(
+        mfa::sub_user_device(&app, &b.token, &b.sub).await,
+        b_sub_device
+    );
+    assert_eq!(
+        mfa::sub_user_device(&app, &b.token, &b.spare).await,
+        Value::Null
+    );
+    for token in [&a.token, &a.sub_token] {
+        let out = app
+            .gql_as(
+                Some(token),
+                "{ viewer { account { mfaDevice { id } } subUser { mfaDevice { id } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            out["data"]["viewer"]["account"]["mfaDevice"],
+            Value::Null,
+            "{out}"
+        );
+        assert_eq!(
+            out["data"]["viewer"]["subUser"]["mfaDevice"],
+            Value::Null,
+            "{out}"
+        );
+    }
+    let out = mfa::confirm(&app, &b.token, &json!(b_binding), &b_binding_code).await;
+    assert_eq!(out["userErrors"], json!([]), "B's own binding: {out}");
     // B's sub-user is still signed in, B's challenge still open to B's own code.
     let out = app
         .gql_as(
