@@ -101,6 +101,7 @@ fn load_failed(err: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
     top_level(ServiceError::from(err.as_ref().clone()))
 }
 
+/// A member of the root account: a sub-user, a collaborator or a message recipient (SUB-01).
 #[Object]
 impl SubUser {
     pub async fn id(&self) -> &ID {

@@ -42,6 +42,7 @@ impl From<entity::projects::Model> for Project {
     }
 }
 
+/// A project of the root account: enabled or disabled, never deleted (PRJ-01..04).
 #[Object]
 impl Project {
     pub async fn id(&self) -> &ID {
