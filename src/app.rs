@@ -58,6 +58,8 @@ pub struct AppState {
     /// Field selections one console document may hold (checked before it runs).
     pub max_fields: usize,
     pub ops: OpsSchema,
+    /// Sandbox mode: the clock that ops requests bring up to the shared sandbox time.
+    pub sandbox_clock: Option<Arc<SandboxClock>>,
     pub ops_token: Option<String>,
     pub graphiql: bool,
 }
@@ -113,12 +115,13 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
             secure: args.is_production(),
         },
     );
-    let ops = OpsSchema::build(app.clone(), Some(sandbox_clock));
+    let ops = OpsSchema::build(app.clone(), Some(sandbox_clock.clone()));
     let state = AppState {
         app,
         console,
         max_fields: limits.max_fields,
         ops,
+        sandbox_clock: Some(sandbox_clock),
         ops_token: args.ops_token.clone().filter(|t| !t.is_empty()),
         graphiql: args.graphiql_enabled(),
     };
@@ -405,6 +408,13 @@ async fn ops_graphql(
         Ok(parsed) => parsed,
         Err(response) => return *response,
     };
+    if let Some(clock) = &state.sandbox_clock {
+        match crate::service::sandbox_time::load_offset(&state.app.db).await {
+            Ok(Some(offset)) => clock.catch_up(offset),
+            Ok(None) => {}
+            Err(err) => tracing::warn!(error = %err, "could not read the shared sandbox time"),
+        }
+    }
     gql_http::graphql_response(state.ops.execute(request).await, response_type)
 }
 

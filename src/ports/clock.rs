@@ -26,6 +26,16 @@ pub struct SandboxClock {
 }
 
 impl SandboxClock {
+    /// How far ahead of real time this clock runs.
+    pub fn offset(&self) -> i64 {
+        self.offset_seconds.load(Ordering::SeqCst)
+    }
+
+    /// Moves to `offset` when that is ahead (another instance advanced the shared time).
+    pub fn catch_up(&self, offset: i64) {
+        self.offset_seconds.fetch_max(offset, Ordering::SeqCst);
+    }
+
     pub fn advance(&self, seconds: i64) -> DateTime<Utc> {
         self.offset_seconds
             .fetch_add(seconds.max(0), Ordering::SeqCst);

@@ -19,6 +19,7 @@ pub mod projects;
 pub mod rate_limit;
 pub mod registration;
 pub mod reviews;
+pub mod sandbox_time;
 pub mod scheduler;
 pub mod second_factor;
 pub mod security;

@@ -115,8 +115,12 @@ impl SandboxMutation {
                 "seconds must be between 0 and {MAX_ADVANCE_SECONDS}"
             )));
         }
-        Ok(ctx
-            .data_unchecked::<Arc<SandboxClock>>()
-            .advance(i64::from(seconds)))
+        let clock = ctx.data_unchecked::<Arc<SandboxClock>>();
+        let now = clock.advance(i64::from(seconds));
+        let app = ctx.data_unchecked::<Arc<AppContext>>();
+        crate::service::sandbox_time::store_offset(&app.db, clock.offset())
+            .await
+            .map_err(top_level)?;
+        Ok(now)
     }
 }
