@@ -56,13 +56,18 @@ async fn console_page_costs_the_same_for_ten_and_a_thousand_members(app: TestApp
 
 /// Adds plain sub-users (no keys, devices or memberships: only the row count grows).
 async fn seed_more_members(app: &TestApp, seeded: &Seeded, n: usize) -> usize {
+    insert_members(app, seeded.root_id, n).await
+}
+
+/// Inserts `n` plain sub-users under `root_id` directly (test setup for limits and pages).
+pub async fn insert_members(app: &TestApp, root_id: i64, n: usize) -> usize {
     use sea_orm::{EntityTrait, Set};
-    let start = 1_000_000_i64;
+    let start = 1_000_000 + root_id * 100_000;
     let now = chrono::Utc::now();
     let rows: Vec<entity::sub_users::ActiveModel> = (0..n as i64)
         .map(|i| entity::sub_users::ActiveModel {
             id: Set(start + i),
-            account_id: Set(seeded.root_id),
+            account_id: Set(root_id),
             kind: Set("SUB_USER".into()),
             name: Set(format!("more-{i:04}")),
             name_key: Set(format!("more-{i:04}")),

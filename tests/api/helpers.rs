@@ -341,6 +341,41 @@ where
     cleanup(db).await;
 }
 
+/// Runs `scenario` with two server instances on one database (a second `build` of the same
+/// settings, as a second process behind a load balancer would be).
+pub async fn run_two<F, Fut>(backend: Backend, scenario: F)
+where
+    F: FnOnce(TestApp, TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let slot: std::sync::Arc<std::sync::Mutex<Option<ServeArgs>>> = Default::default();
+    let configured = slot.clone();
+    run_with(
+        backend,
+        move |a| *configured.lock().unwrap() = Some(a.clone()),
+        |first| async move {
+            let args = slot
+                .lock()
+                .unwrap()
+                .clone()
+                .expect("the first instance's settings");
+            let built = account_center::build(&args).await.expect("second instance");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let second = TestApp {
+                base: format!("http://{addr}"),
+                client: reqwest::Client::new(),
+                backend,
+                db: built.state.app.db.clone(),
+                statements: built.state.app.statements.clone(),
+            };
+            tokio::spawn(account_center::serve(listener, built.router));
+            scenario(first, second).await;
+        },
+    )
+    .await;
+}
+
 /// Declares a scenario test on both databases: `db_test!(name)` for `async fn name(app: TestApp)`.
 #[macro_export]
 macro_rules! db_test {

@@ -12,6 +12,7 @@ mod accounts;
 mod cancellation;
 mod console_page;
 mod http;
+mod instances;
 mod members;
 mod mfa;
 mod projects_and_access;
