@@ -14,7 +14,7 @@ use crate::{
 
 /// Alternates requests between the two instances.
 fn pick<'a>(i: usize, first: &'a TestApp, second: &'a TestApp) -> &'a TestApp {
-    if i % 2 == 0 { first } else { second }
+    if i.is_multiple_of(2) { first } else { second }
 }
 
 async fn submit_identity(app: &TestApp, token: &str, number: &str) -> Value {
