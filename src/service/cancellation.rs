@@ -24,6 +24,9 @@ use crate::{
 
 use entity::cancellations::{ActiveModel, Column, Entity, Model};
 
+/// How long a claimed completion may take before another run finishes its erasure.
+const STRANDED_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
 /// CAN-01: what stands between the account and a cancellation request, read inside `conn`.
 async fn holdings(
     ctx: &AppContext,
@@ -206,9 +209,11 @@ pub async fn complete_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult
         erase(ctx, account.id, now).await?;
         completed += 1;
     }
-    // Completed but not yet erased: a run that stopped between claim and erasure.
+    // Completed but not yet erased: a run that stopped between claim and erasure. Only
+    // claims older than a grace period, so an instance still notifying is left alone.
     let stranded = Entity::find()
         .filter(Column::State.eq(CancellationState::Completed.as_str()))
+        .filter(Column::CompletedAt.lt(now - STRANDED_AFTER))
         .filter(
             Column::AccountId.in_subquery(
                 sea_orm::sea_query::Query::select()
@@ -261,7 +266,12 @@ async fn notify_completion(
 /// personal data go; its ID and its audit trail (without personal data) stay.
 async fn erase(ctx: &AppContext, account_id: i64, now: DateTime<Utc>) -> ServiceResult<()> {
     let txn = db::begin_write(&ctx.db).await?;
+    db::lock_scope(&txn, "cancellation", &account_id.to_string()).await?;
     let account = accounts::load(&txn, account_id).await?;
+    if account.lifecycle == Lifecycle::Cancelled.as_str() {
+        // Another run erased it first; erasing is done once.
+        return Ok(());
+    }
     let targets: Vec<String> = [
         account.secure_phone.clone(),
         account.security_email.clone(),
