@@ -212,10 +212,10 @@ fn in_force_count(page: &Value) -> usize {
         .count()
 }
 
-/// The sandbox clock's date, kept clear of midnight so that "today" cannot roll over
-/// during the scenario.
+/// The sandbox clock's date on the CHINA site (UTC+8: ages count in the site's time zone),
+/// kept clear of midnight so that "today" cannot roll over during the scenario.
 async fn sandbox_today(app: &TestApp) -> NaiveDate {
-    let now = |out: Value| ts(&out["data"]["now"]);
+    let now = |out: Value| ts(&out["data"]["now"]) + Duration::hours(8);
     let mut at = now(app.ops("{ now }", json!({})).await);
     if at.date_naive() != (at + Duration::minutes(10)).date_naive() {
         app.advance(15 * 60).await;
