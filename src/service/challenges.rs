@@ -98,6 +98,7 @@ pub async fn complete(
     trust_device: bool,
     now: DateTime<Utc>,
 ) -> ServiceResult<CompletedChallenge> {
+    super::sign_in::limit_client(ctx, meta, now).await?;
     use entity::login_challenges::{Column, Entity};
     let gone = || {
         ServiceError::refused_at(

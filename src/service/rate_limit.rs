@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    ConnectionTrait, DatabaseConnection, DbErr,
     sea_query::{Expr, OnConflict, Query},
 };
 
@@ -29,11 +29,12 @@ pub async fn hit(
     let window_start = DateTime::<Utc>::from_timestamp(start_secs, 0).unwrap_or(now);
     let bucket_key = format!("{}:{key}", limit.scope);
 
-    // One statement increments atomically, whatever the number of instances.
+    // One statement increments and returns the new count, so each hit sees its own place
+    // in the window even when many arrive at once, on any number of instances.
     let upsert = Query::insert()
         .into_table(Entity)
         .columns([Column::BucketKey, Column::WindowStart, Column::Hits])
-        .values([bucket_key.clone().into(), window_start.into(), 1.into()])
+        .values([bucket_key.into(), window_start.into(), 1.into()])
         .map_err(|e| DbErr::Custom(e.to_string()))?
         .on_conflict(
             OnConflict::columns([Column::BucketKey, Column::WindowStart])
@@ -43,14 +44,14 @@ pub async fn hit(
                 )
                 .to_owned(),
         )
+        .returning_col(Column::Hits)
         .to_owned();
-    db.execute(&upsert).await?;
-    let hits = Entity::find()
-        .filter(Column::BucketKey.eq(bucket_key))
-        .filter(Column::WindowStart.eq(window_start))
-        .one(db)
+    let hits: i32 = db
+        .query_one(&upsert)
         .await?
-        .map_or(0, |b| b.hits);
+        .map(|row| row.try_get("", "hits"))
+        .transpose()?
+        .unwrap_or(0);
     if hits > limit.max_hits {
         let retry = (window_start + TimeDelta::seconds(window_secs) - now).num_seconds();
         return Err(ServiceError::rate_limited(retry));

@@ -8,7 +8,7 @@ use super::{
     AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult,
     accounts::site_of,
     audit::{self, LoginAttempt},
-    challenges, identifiers, password_guard, principal_key,
+    challenges, identifiers, password_guard, principal_key, rate_limit,
     sessions::{self, OpenedSession},
 };
 use crate::{
@@ -18,6 +18,27 @@ use crate::{
         member::{MemberKind, UserName},
     },
 };
+
+/// Sign-in attempts of any kind (password, provider, sub-user, challenge answers) from one
+/// client address: stops one client spraying guesses over many accounts, where LOG-07's
+/// per-account lock cannot see it. Counted in the database, so every instance shares it.
+pub const SIGN_INS_PER_CLIENT: rate_limit::Limit = rate_limit::Limit {
+    scope: "sign-in-per-client",
+    max_hits: 120,
+    window: chrono::TimeDelta::minutes(10),
+};
+
+/// Counts one sign-in attempt against the client's window.
+pub async fn limit_client(
+    ctx: &AppContext,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    match &meta.client_address {
+        Some(client) => rate_limit::hit(&ctx.db, SIGN_INS_PER_CLIENT, client, now).await,
+        None => Ok(()),
+    }
+}
 
 /// What a successful first step of sign-in yields.
 pub enum SignInOutcome {
@@ -47,6 +68,7 @@ pub async fn with_password(
     device_token: Option<&str>,
     now: DateTime<Utc>,
 ) -> ServiceResult<SignInOutcome> {
+    limit_client(ctx, meta, now).await?;
     let method = Some(LoginMethodKind::Email);
     let email = Email::parse(raw_email).ok();
     let account = match &email {
@@ -94,6 +116,7 @@ pub async fn with_sub_user(
     device_token: Option<&str>,
     now: DateTime<Utc>,
 ) -> ServiceResult<SignInOutcome> {
+    limit_client(ctx, meta, now).await?;
     let root = entity::accounts::Entity::find()
         .filter(entity::accounts::Column::AccountNumber.eq(root_account_number.trim()))
         .filter(entity::accounts::Column::Lifecycle.ne(Lifecycle::Cancelled.as_str()))
@@ -182,6 +205,7 @@ pub async fn with_provider(
     device_token: Option<&str>,
     now: DateTime<Utc>,
 ) -> ServiceResult<SignInOutcome> {
+    limit_client(ctx, meta, now).await?;
     if !kind.is_third_party() {
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,

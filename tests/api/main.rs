@@ -16,6 +16,7 @@ mod instances;
 mod members;
 mod mfa;
 mod projects_and_access;
+mod rate_limits;
 mod schema;
 mod security;
 mod sign_in;
