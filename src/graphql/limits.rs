@@ -12,13 +12,16 @@ use async_graphql::{
 };
 
 /// Root mutations that check a password or a code.
-pub const CREDENTIAL_MUTATIONS: [&str; 6] = [
+pub const CREDENTIAL_MUTATIONS: [&str; 9] = [
     "signIn",
     "signInWithProvider",
     "signInSubUser",
     "completeLoginChallenge",
     "confirmRemittance",
     "findAccounts",
+    "confirmVirtualMfaBinding",
+    "bindHardwareMfa",
+    "unbindMfaDevice",
 ];
 
 /// Checks a request's document before it runs (the parse is kept in the request, so it is

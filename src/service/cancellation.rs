@@ -87,6 +87,8 @@ pub async fn request(
 
     let txn = db::begin_write(&ctx.db).await?;
     db::lock_scope(&txn, "cancellation", &account.id.to_string()).await?;
+    // Members are counted below: no member may be added until this request is decided.
+    db::lock_scope(&txn, "members", &account.id.to_string()).await?;
     let account = accounts::load(&txn, account.id).await?;
     if account.lifecycle != Lifecycle::Active.as_str() {
         return Err(ServiceError::refused(
@@ -164,11 +166,28 @@ pub async fn withdraw(
             "this cancellation is not in its cooling-off period",
         ));
     }
-    let mut active: ActiveModel = cancellation.into();
-    active.state = Set(CancellationState::Withdrawn.as_str().to_owned());
-    active.withdrawn_at = Set(Some(now));
-    active.active_account_id = Set(None);
-    let cancellation = active.update(&txn).await?;
+    // Conditional, like the scheduler's claim: whichever commits first wins, never both.
+    let withdrawn = Entity::update_many()
+        .col_expr(
+            Column::State,
+            Expr::value(CancellationState::Withdrawn.as_str()),
+        )
+        .col_expr(Column::WithdrawnAt, Expr::value(now))
+        .col_expr(Column::ActiveAccountId, Expr::value(Option::<i64>::None))
+        .filter(Column::Id.eq(cancellation.id))
+        .filter(Column::State.eq(CancellationState::CoolingOff.as_str()))
+        .exec(&txn)
+        .await?;
+    if withdrawn.rows_affected != 1 {
+        return Err(ServiceError::refused(
+            ErrorCode::NotCancelling,
+            "this cancellation has just been completed",
+        ));
+    }
+    let cancellation = Entity::find_by_id(cancellation.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("cancellation"))?;
     let account = accounts::load(&txn, principal.account_id).await?;
     set_cancelling(&txn, account, false).await?;
     let entry = AuditEntry::by(principal, "cancellation.withdraw")
@@ -268,19 +287,17 @@ async fn erase(ctx: &AppContext, account_id: i64, now: DateTime<Utc>) -> Service
     let txn = db::begin_write(&ctx.db).await?;
     db::lock_scope(&txn, "cancellation", &account_id.to_string()).await?;
     let account = accounts::load(&txn, account_id).await?;
-    if account.lifecycle == Lifecycle::Cancelled.as_str() {
-        // Another run erased it first; erasing is done once.
+    let completed = Entity::find()
+        .filter(Column::AccountId.eq(account_id))
+        .filter(Column::State.eq(CancellationState::Completed.as_str()))
+        .one(&txn)
+        .await?
+        .is_some();
+    if account.lifecycle == Lifecycle::Cancelled.as_str() || !completed {
+        // Erased by another run already, or no completed request: erasing is done once,
+        // and only for a completed cancellation.
         return Ok(());
     }
-    let targets: Vec<String> = [
-        account.secure_phone.clone(),
-        account.security_email.clone(),
-        account.contact_phone.clone(),
-        account.contact_email.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
     let login_identifiers: Vec<String> = entity::login_methods::Entity::find()
         .filter(entity::login_methods::Column::AccountId.eq(account_id))
         .all(&txn)
@@ -332,10 +349,6 @@ async fn erase(ctx: &AppContext, account_id: i64, now: DateTime<Utc>) -> Service
         verifications,
         sub_users
     );
-    entity::verification_codes::Entity::delete_many()
-        .filter(entity::verification_codes::Column::Target.is_in(targets.clone()))
-        .exec(&txn)
-        .await?;
     // The audit trail stays, without where the requests came from.
     entity::audit_events::Entity::update_many()
         .col_expr(

@@ -172,7 +172,15 @@ async fn finish_insert(
     now: DateTime<Utc>,
 ) -> ServiceResult<Model> {
     let txn = db::begin_write(&ctx.db).await?;
+    // Taken for every kind: a cancellation request counts all members under this lock.
+    db::lock_scope(&txn, "members", &principal.account_id.to_string()).await?;
     let account = accounts::load(&txn, principal.account_id).await?;
+    if account.lifecycle != Lifecycle::Active.as_str() {
+        return Err(ServiceError::refused(
+            ErrorCode::AccountNotActive,
+            "an account being cancelled cannot add members",
+        ));
+    }
     if row.kind.as_ref() != MemberKind::MessageRecipient.as_str() {
         hold_member_place(ctx, &txn, &account).await?;
     }
@@ -482,6 +490,22 @@ pub async fn remove_everything_of(txn: &DatabaseTransaction, member: &Model) -> 
         .await?;
     entity::access_keys::Entity::delete_many()
         .filter(entity::access_keys::Column::SubUserId.eq(member.id))
+        .exec(txn)
+        .await?;
+    entity::mfa_recovery_codes::Entity::delete_many()
+        .filter(
+            entity::mfa_recovery_codes::Column::MfaDeviceId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(entity::mfa_devices::Column::Id)
+                    .from(entity::mfa_devices::Entity)
+                    .and_where(entity::mfa_devices::Column::PrincipalKey.eq(key.as_str()))
+                    .to_owned(),
+            ),
+        )
+        .exec(txn)
+        .await?;
+    entity::mfa_bindings::Entity::delete_many()
+        .filter(entity::mfa_bindings::Column::PrincipalKey.eq(key.as_str()))
         .exec(txn)
         .await?;
     entity::mfa_devices::Entity::delete_many()

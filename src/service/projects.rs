@@ -105,6 +105,13 @@ pub async fn create(
     let name = ProjectName::parse("name", raw_name, max)?;
     let description = description(raw_description)?.flatten();
     let txn = db::begin_write(&ctx.db).await?;
+    let account = super::accounts::load(&txn, principal.account_id).await?;
+    if account.lifecycle != crate::domain::Lifecycle::Active.as_str() {
+        return Err(ServiceError::refused(
+            ErrorCode::AccountNotActive,
+            "an account being cancelled cannot create projects",
+        ));
+    }
     ensure_name_free(&txn, principal.account_id, &name.key(), None).await?;
     let project = save(
         &txn,
@@ -125,7 +132,7 @@ pub async fn create(
     Ok(project)
 }
 
-/// PRJ-01, PRJ-04: rename or describe; a disabled project stays readable but unchanged.
+/// PRJ-01: rename or describe (a disabled project too: PRJ-04 only stops new members).
 pub async fn update(
     ctx: &AppContext,
     principal: &Principal,

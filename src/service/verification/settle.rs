@@ -73,7 +73,11 @@ pub async fn confirm_remittance(
     let amount = Money::parse("amount", raw_amount)?;
     let txn = db::begin_write(&ctx.db).await?;
     let row = lock(&txn, verification_id, Some(principal.account_id)).await?;
-    if row.state != PENDING || method_of(&row) != Some(VerificationMethod::CorporateRemittance) {
+    // A change submitted with this method waits for an operator: no amount was paid.
+    if row.state != PENDING
+        || method_of(&row) != Some(VerificationMethod::CorporateRemittance)
+        || row.remittance_amount_cents.is_none()
+    {
         return Err(not_pending("a remittance waiting for its amount"));
     }
     if is_expired(&row, now) {
