@@ -11,6 +11,7 @@ use crate::{
 
 /// An API access key of the root account or of a sub-user.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(serial)]
 pub struct AccessKey {
     pub id: ID,
     pub secret_id: String,

@@ -11,6 +11,7 @@ use crate::{
 
 /// A way to sign in to the account.
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(serial)]
 pub struct LoginMethod {
     pub id: ID,
     pub kind: LoginMethodKind,

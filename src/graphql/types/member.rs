@@ -102,7 +102,7 @@ fn load_failed(err: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
 }
 
 /// A member of the root account: a sub-user, a collaborator or a message recipient (SUB-01).
-#[Object]
+#[Object(serial)]
 impl SubUser {
     pub async fn id(&self) -> &ID {
         &self.id

@@ -8,6 +8,7 @@ use crate::graphql::node::{NodeKind, encode};
 
 /// The MFA device bound to a principal (at most one, MFA-02).
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(serial)]
 pub struct MfaDevice {
     pub id: ID,
     pub kind: MfaDeviceKind,

@@ -43,7 +43,7 @@ impl From<entity::projects::Model> for Project {
 }
 
 /// A project of the root account: enabled or disabled, never deleted (PRJ-01..04).
-#[Object]
+#[Object(serial)]
 impl Project {
     pub async fn id(&self) -> &ID {
         &self.id
