@@ -52,38 +52,13 @@ pub async fn change_password(
     if account.password_hash.is_none() {
         guard_protected_operation(ctx, &account, None, factor, now).await?;
     } else {
-        let current = current.filter(|c| !c.is_empty()).ok_or_else(|| {
-            ServiceError::refused_at(
-                ErrorCode::InvalidCredentials,
-                "currentPassword",
-                "enter your current password",
-            )
-        })?;
         let candidate = sign_in::Candidate {
             account: account.clone(),
             sub_user_id: None,
             method: None,
         };
-        let key = principal.principal_key();
-        password_guard::check(
-            ctx,
-            meta,
-            &candidate,
-            &key,
-            current,
-            account.password_hash.clone(),
-            None,
-            now,
-        )
-        .await
-        .map_err(|err| match err {
-            ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {
-                r.field = Some(vec!["input".into(), "currentPassword".into()]);
-                r.message = "the current password is wrong".into();
-                ServiceError::Refused(r)
-            }
-            other => other,
-        })?;
+        let stored = account.password_hash.clone();
+        check_current_password(ctx, principal, meta, &candidate, current, stored, now).await?;
     }
     let policy = ctx.policies.for_site(site_of(&account));
     let password =
@@ -110,6 +85,37 @@ pub async fn change_password(
     Ok(account)
 }
 
+/// LOG-06, LOG-07: the current password, checked behind the principal's failure counter;
+/// a wrong one is blamed on `currentPassword`.
+async fn check_current_password(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    candidate: &sign_in::Candidate,
+    current: Option<&str>,
+    stored: Option<String>,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let current = current.filter(|c| !c.is_empty()).ok_or_else(|| {
+        ServiceError::refused_at(
+            ErrorCode::InvalidCredentials,
+            "currentPassword",
+            "enter your current password",
+        )
+    })?;
+    let key = principal.principal_key();
+    password_guard::check(ctx, meta, candidate, &key, current, stored, None, now)
+        .await
+        .map_err(|err| match err {
+            ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {
+                r.field = Some(vec!["input".into(), "currentPassword".into()]);
+                r.message = "the current password is wrong".into();
+                ServiceError::Refused(r)
+            }
+            other => other,
+        })
+}
+
 /// SUB-08: a sub-user changes its own password (LOG-06 rules, the same failure counter);
 /// its other sessions end.
 async fn change_sub_user_password(
@@ -123,37 +129,13 @@ async fn change_sub_user_password(
 ) -> ServiceResult<entity::accounts::Model> {
     let account = accounts::load(&ctx.db, principal.account_id).await?;
     let member = super::members::owned(&ctx.db, account.id, sub_user_id).await?;
-    let current = current.filter(|c| !c.is_empty()).ok_or_else(|| {
-        ServiceError::refused_at(
-            ErrorCode::InvalidCredentials,
-            "currentPassword",
-            "enter your current password",
-        )
-    })?;
     let candidate = sign_in::Candidate {
         account: account.clone(),
         sub_user_id: Some(member.id),
         method: None,
     };
-    password_guard::check(
-        ctx,
-        meta,
-        &candidate,
-        &principal.principal_key(),
-        current,
-        member.password_hash.clone(),
-        None,
-        now,
-    )
-    .await
-    .map_err(|err| match err {
-        ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {
-            r.field = Some(vec!["input".into(), "currentPassword".into()]);
-            r.message = "the current password is wrong".into();
-            ServiceError::Refused(r)
-        }
-        other => other,
-    })?;
+    let stored = member.password_hash.clone();
+    check_current_password(ctx, principal, meta, &candidate, current, stored, now).await?;
     let policy = ctx.policies.for_site(site_of(&account));
     let password = Password::parse_for(new_password, None, policy).map_err(|e| {
         ServiceError::refused_at(ErrorCode::PasswordTooWeak, "newPassword", e.message)
