@@ -148,6 +148,13 @@ pub async fn set_status(
 ) -> ServiceResult<Model> {
     let txn = db::begin_write(&ctx.db).await?;
     let key = manageable(&txn, principal, key_id).await?;
+    // SUB-06: the owner's key lock, which deleting a sub-user takes too.
+    db::lock_scope(
+        &txn,
+        "access-keys",
+        &principal_key(key.account_id, key.sub_user_id),
+    )
+    .await?;
     let mut row: ActiveModel = key.into();
     row.status = Set(status.as_str().to_owned());
     let key = row.update(&txn).await?;

@@ -461,6 +461,13 @@ pub async fn delete(
     guard_protected_operation(ctx, &account, None, factor, now).await?;
 
     let txn = db::begin_write(&ctx.db).await?;
+    // The keys' lock: a key enabled at this moment is counted, or waits for the deletion.
+    db::lock_scope(
+        &txn,
+        "access-keys",
+        &principal_key(principal.account_id, Some(sub_user_id)),
+    )
+    .await?;
     let member = owned(&txn, principal.account_id, sub_user_id).await?;
     let active_keys = entity::access_keys::Entity::find()
         .filter(entity::access_keys::Column::SubUserId.eq(member.id))

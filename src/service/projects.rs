@@ -227,15 +227,22 @@ pub async fn add_member(
         .await?
         > 0;
     if !already {
-        pm::ActiveModel {
+        let inserted = pm::ActiveModel {
             project_id: Set(project.id),
             sub_user_id: Set(member.id),
             added_at: Set(now),
             ..Default::default()
         }
         .insert(&txn)
-        .await?;
-        audit_project(&txn, principal, meta, "project.add_member", &project, now).await?;
+        .await;
+        match inserted {
+            Ok(_) => {
+                audit_project(&txn, principal, meta, "project.add_member", &project, now).await?
+            }
+            // A parallel request added it first: adding is idempotent.
+            Err(err) if db::is_unique_violation(&err) => return Ok(project),
+            Err(err) => return Err(err.into()),
+        }
     }
     txn.commit().await?;
     Ok(project)
