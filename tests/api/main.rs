@@ -17,6 +17,7 @@ mod members;
 mod mfa;
 mod projects_and_access;
 mod rate_limits;
+mod resilience;
 mod schema;
 mod security;
 mod sign_in;
