@@ -68,12 +68,10 @@ pub async fn create(
 ) -> ServiceResult<CreatedKey> {
     let owner = owner_for(&ctx.db, principal, sub_user_id).await?;
     let account = accounts::load(&ctx.db, principal.account_id).await?;
-    if account.lifecycle != crate::domain::Lifecycle::Active.as_str() {
-        return Err(ServiceError::refused(
-            ErrorCode::AccountNotActive,
-            "an account being cancelled cannot create access keys",
-        ));
-    }
+    accounts::require_active(
+        &account,
+        "an account being cancelled cannot create access keys",
+    )?;
     guard_protected_operation(ctx, &account, principal.sub_user_id, factor, now).await?;
 
     let limit = ctx.policies.for_site(principal.site).access_key_limit;

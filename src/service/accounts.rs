@@ -20,6 +20,44 @@ pub fn site_of(account: &entity::accounts::Model) -> Site {
     Site::parse(&account.site).unwrap_or(Site::China)
 }
 
+/// Refuses with ACCOUNT_NOT_ACTIVE unless the account is ACTIVE (not cancelling or
+/// cancelled): `why` says what the account cannot do now.
+pub fn require_active(account: &entity::accounts::Model, why: &str) -> ServiceResult<()> {
+    if account.lifecycle == Lifecycle::Active.as_str() {
+        Ok(())
+    } else {
+        Err(ServiceError::refused(ErrorCode::AccountNotActive, why))
+    }
+}
+
+/// Sends a notice to the account's secure phone and security e-mail, those that are set.
+/// Call it after commit: the sandbox outbox writes on its own connection.
+pub async fn notify_security_contacts(
+    ctx: &AppContext,
+    account: &entity::accounts::Model,
+    purpose: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let targets = [
+        (CodeChannel::Sms, account.secure_phone.as_deref()),
+        (CodeChannel::Email, account.security_email.as_deref()),
+    ];
+    for (channel, target) in targets {
+        if let Some(target) = target {
+            let message = crate::ports::Message {
+                channel,
+                target: target.to_owned(),
+                purpose: purpose.to_owned(),
+                code: None,
+                body: body.to_owned(),
+            };
+            ctx.notifier.send(message, now).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The principal's root account.
 pub async fn load(
     conn: &impl ConnectionTrait,

@@ -16,10 +16,9 @@ use super::{
 use crate::{
     db,
     domain::{
-        CodeChannel, FreezeReason, FreezeReasons, Lifecycle,
+        FreezeReason, FreezeReasons, Lifecycle,
         cancellation::{Blocker, CancellationState, Holdings, blockers},
     },
-    ports::Message,
 };
 
 use entity::cancellations::{ActiveModel, Column, Entity, Model};
@@ -90,12 +89,10 @@ pub async fn request(
     // Members are counted below: no member may be added until this request is decided.
     db::lock_scope(&txn, "members", &account.id.to_string()).await?;
     let account = accounts::load(&txn, account.id).await?;
-    if account.lifecycle != Lifecycle::Active.as_str() {
-        return Err(ServiceError::refused(
-            ErrorCode::AccountNotActive,
-            "a cancellation is already in its cooling-off period",
-        ));
-    }
+    accounts::require_active(
+        &account,
+        "a cancellation is already in its cooling-off period",
+    )?;
     let unmet = blockers(&holdings(ctx, &txn, account.id).await?);
     if !unmet.is_empty() {
         return Ok(Err(Refused(unmet)));
@@ -262,23 +259,7 @@ async fn notify_completion(
         "Account {} has been cancelled. Its sign-in methods are released and its personal data erased.",
         account.account_number
     );
-    let targets = [
-        (CodeChannel::Sms, account.secure_phone.as_deref()),
-        (CodeChannel::Email, account.security_email.as_deref()),
-    ];
-    for (channel, target) in targets {
-        if let Some(target) = target {
-            let message = Message {
-                channel,
-                target: target.to_owned(),
-                purpose: "CANCELLATION_COMPLETED".to_owned(),
-                code: None,
-                body: body.clone(),
-            };
-            ctx.notifier.send(message, now).await?;
-        }
-    }
-    Ok(())
+    accounts::notify_security_contacts(ctx, account, "CANCELLATION_COMPLETED", &body, now).await
 }
 
 /// CAN-03, CAN-05: one account only — its sign-in methods, sessions, keys, devices and

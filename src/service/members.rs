@@ -103,13 +103,12 @@ pub async fn owned(
         .ok_or_else(|| ServiceError::not_found("sub-user"))
 }
 
-/// SUB-02: takes the account's member lock, then refuses when the limit is reached.
+/// SUB-02: refuses when the limit is reached; the caller holds the account's member lock.
 async fn hold_member_place(
     ctx: &AppContext,
     txn: &DatabaseTransaction,
     account: &entity::accounts::Model,
 ) -> ServiceResult<()> {
-    db::lock_scope(txn, "members", &account.id.to_string()).await?;
     let limit = ctx.policies.for_site(site_of(account)).member_limit;
     let counted: Vec<&str> = MemberKind::ALL
         .into_iter()
@@ -175,12 +174,7 @@ async fn finish_insert(
     // Taken for every kind: a cancellation request counts all members under this lock.
     db::lock_scope(&txn, "members", &principal.account_id.to_string()).await?;
     let account = accounts::load(&txn, principal.account_id).await?;
-    if account.lifecycle != Lifecycle::Active.as_str() {
-        return Err(ServiceError::refused(
-            ErrorCode::AccountNotActive,
-            "an account being cancelled cannot add members",
-        ));
-    }
+    accounts::require_active(&account, "an account being cancelled cannot add members")?;
     if row.kind.as_ref() != MemberKind::MessageRecipient.as_str() {
         hold_member_place(ctx, &txn, &account).await?;
     }

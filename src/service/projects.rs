@@ -106,12 +106,10 @@ pub async fn create(
     let description = description(raw_description)?.flatten();
     let txn = db::begin_write(&ctx.db).await?;
     let account = super::accounts::load(&txn, principal.account_id).await?;
-    if account.lifecycle != crate::domain::Lifecycle::Active.as_str() {
-        return Err(ServiceError::refused(
-            ErrorCode::AccountNotActive,
-            "an account being cancelled cannot create projects",
-        ));
-    }
+    super::accounts::require_active(
+        &account,
+        "an account being cancelled cannot create projects",
+    )?;
     ensure_name_free(&txn, principal.account_id, &name.key(), None).await?;
     let project = save(
         &txn,

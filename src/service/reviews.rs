@@ -5,10 +5,23 @@ use sea_orm::{
 };
 
 use super::ServiceResult;
+use crate::domain::verification::{ChangeType, Settlement, VerificationMethod};
 
-/// Methods and change types that an operator decides (the others decide themselves).
-const REVIEWED_METHODS: [&str; 2] = ["ID_DOCUMENT", "BUSINESS_DOCUMENT"];
-const REVIEWED_CHANGES: [&str; 3] = ["CHANGE_SUBJECT", "CHANGE_NAME", "UPDATE_LEGAL_PERSON"];
+/// Methods and change types that an operator decides (the others decide themselves), as
+/// the domain's settlement rules say.
+fn reviewed() -> (Vec<&'static str>, Vec<&'static str>) {
+    let methods = VerificationMethod::ALL
+        .into_iter()
+        .filter(|m| m.settlement() == Settlement::Review)
+        .map(VerificationMethod::as_str)
+        .collect();
+    let changes = ChangeType::ALL
+        .into_iter()
+        .filter(|c| c.needs_review())
+        .map(ChangeType::as_str)
+        .collect();
+    (methods, changes)
+}
 
 /// Pending reviews, oldest first, with the account number they belong to.
 pub async fn pending(
@@ -16,12 +29,13 @@ pub async fn pending(
     limit: u64,
 ) -> ServiceResult<Vec<(entity::verifications::Model, String)>> {
     use entity::verifications::{Column, Entity};
+    let (reviewed_methods, reviewed_changes) = reviewed();
     let rows = Entity::find()
         .filter(Column::State.eq("PENDING"))
         .filter(
             Condition::any()
-                .add(Column::Method.is_in(REVIEWED_METHODS))
-                .add(Column::ChangeType.is_in(REVIEWED_CHANGES)),
+                .add(Column::Method.is_in(reviewed_methods))
+                .add(Column::ChangeType.is_in(reviewed_changes)),
         )
         .order_by_asc(Column::SubmittedAt)
         .order_by_asc(Column::Id)

@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::{
-    Column, Entity, Model, hold_quota_place, identity_hash, in_force_condition, notify_account,
-    seal,
+    Column, Entity, Model, hold_quota_place, identity_hash, in_force_condition, seal,
     submit::{complete_code, optional_text, parse_contact_phone},
 };
 use crate::{
@@ -220,7 +219,8 @@ pub async fn recheck_enterprise(
         let notice = format!(
             "The registry check found that {finding}. Your real-name verification is no longer valid and the account is frozen until it verifies again."
         );
-        notify_account(ctx, &account, "VERIFICATION_FAILED", &notice, now).await?;
+        accounts::notify_security_contacts(ctx, &account, "VERIFICATION_FAILED", &notice, now)
+            .await?;
         if revoke(ctx, meta, row.id, finding, now).await? {
             dropped += 1;
         }

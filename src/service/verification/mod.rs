@@ -22,10 +22,9 @@ use crate::{
     crypto::SecretKey,
     db,
     domain::{
-        CodeChannel, FreezeReason, FreezeReasons, Site,
+        FreezeReason, FreezeReasons, Site,
         verification::{SubjectKind, VerificationState},
     },
-    ports::Message,
 };
 
 use entity::verifications::{ActiveModel, Column, Entity, Model};
@@ -220,34 +219,6 @@ async fn lift_failure_freeze(txn: &DatabaseTransaction, account_id: i64) -> Serv
         let mut active: entity::accounts::ActiveModel = account.into();
         active.freeze_reasons = Set(reasons.to_csv());
         active.update(txn).await?;
-    }
-    Ok(())
-}
-
-/// Sends a notice to the account's secure phone and security e-mail (after commit: the
-/// sandbox outbox writes on its own connection).
-async fn notify_account(
-    ctx: &AppContext,
-    account: &entity::accounts::Model,
-    purpose: &str,
-    body: &str,
-    now: DateTime<Utc>,
-) -> ServiceResult<()> {
-    let targets = [
-        (CodeChannel::Sms, account.secure_phone.as_deref()),
-        (CodeChannel::Email, account.security_email.as_deref()),
-    ];
-    for (channel, target) in targets {
-        if let Some(target) = target {
-            let message = Message {
-                channel,
-                target: target.to_owned(),
-                purpose: purpose.to_owned(),
-                code: None,
-                body: body.to_owned(),
-            };
-            ctx.notifier.send(message, now).await?;
-        }
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use sea_orm::{
     QueryFilter, QuerySelect, Set, sea_query::Expr,
 };
 
-use super::{Column, Entity, Model, PENDING, approve, decided, notify_account};
+use super::{Column, Entity, Model, PENDING, approve, decided};
 use crate::{
     db,
     domain::{
@@ -225,7 +225,8 @@ pub async fn review(
     audit::record(&txn, operator_entry(&row, action), meta, now).await?;
     let account = accounts::load(&txn, row.account_id).await?;
     txn.commit().await?;
-    notify_account(ctx, &account, "VERIFICATION_DECISION", &notice, now).await?;
+    accounts::notify_security_contacts(ctx, &account, "VERIFICATION_DECISION", &notice, now)
+        .await?;
     Ok(format!("verification {}", row.state.to_lowercase()))
 }
 

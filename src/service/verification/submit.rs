@@ -8,7 +8,7 @@ use super::{Model, hold_quota_place, identity_hash, lift_failure_freeze, seal, s
 use crate::{
     crypto, db,
     domain::{
-        DomainError, Lifecycle, Phone,
+        DomainError, Phone,
         identity::{
             CreditCode, DocumentNumber, EnterpriseCode, ResidentIdNumber, age_on, parse_iso_date,
             working_days_between,
@@ -333,12 +333,10 @@ fn check_change(
     hash: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<ChangeType> {
-    if account.lifecycle != Lifecycle::Active.as_str() {
-        return Err(ServiceError::refused(
-            ErrorCode::AccountNotActive,
-            "an account being cancelled cannot start a verification",
-        ));
-    }
+    accounts::require_active(
+        account,
+        "an account being cancelled cannot start a verification",
+    )?;
     if pending.is_some() {
         return Err(ServiceError::refused(
             ErrorCode::VerificationInProgress,
