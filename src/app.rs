@@ -33,11 +33,7 @@ use crate::{
         ops::OpsSchema,
     },
     http::{self as gql_http, ResponseType},
-    ports::{
-        Bank, Billing, Captcha, Clock, IdentityProvider, Notifier, RealNameProvider, SandboxBank,
-        SandboxBilling, SandboxCaptcha, SandboxClock, SandboxIdentityProvider, SandboxNotifier,
-        SandboxRealNameProvider,
-    },
+    ports::{SandboxClock, assembly::Adapters},
     service::{AppContext, RequestMeta, scheduler, sessions},
 };
 
@@ -57,6 +53,8 @@ pub struct AppState {
     pub console: ConsoleSchema,
     /// Field selections one console document may hold (checked before it runs).
     pub max_fields: usize,
+    /// Whether `__schema` and `__type` are answered.
+    pub introspection: bool,
     pub ops: OpsSchema,
     /// Sandbox mode: the clock that ops requests bring up to the shared sandbox time.
     pub sandbox_clock: Option<Arc<SandboxClock>>,
@@ -82,15 +80,12 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
     let secret = secret_key(&db, args).await?;
     let policies = load_policies(args)?;
 
-    // Production adapters are the deployer's: this build ships only the sandbox, so
-    // production refuses to start rather than run without SMS, captcha or providers.
-    if !args.is_sandbox() {
-        return Err(StartError::Config(
-            "no production adapters (SMS/e-mail, captcha, identity providers) are configured in this build; run with --sandbox".into(),
-        ));
-    }
-    let sandbox_clock = Arc::new(SandboxClock::default());
-    let ports = SandboxPorts::new(&db, sandbox_clock.clone());
+    let ports = if args.is_sandbox() {
+        Adapters::sandbox(&db)
+    } else {
+        Adapters::production(args).map_err(|e| StartError::Config(e.to_string()))?
+    };
+    let sandbox_clock = ports.sandbox_clock.clone();
     let app = Arc::new(AppContext {
         db,
         clock: ports.clock,
@@ -115,13 +110,14 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
             secure: args.is_production(),
         },
     );
-    let ops = OpsSchema::build(app.clone(), Some(sandbox_clock.clone()));
+    let ops = OpsSchema::build(app.clone(), sandbox_clock.clone());
     let state = AppState {
         app,
         console,
         max_fields: limits.max_fields,
+        introspection: limits.introspection,
         ops,
-        sandbox_clock: Some(sandbox_clock),
+        sandbox_clock,
         ops_token: args.ops_token.clone().filter(|t| !t.is_empty()),
         graphiql: args.graphiql_enabled(),
     };
@@ -129,31 +125,6 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         router: router(state.clone(), args),
         state,
     })
-}
-
-/// The sandbox stand-ins for every outside system.
-struct SandboxPorts {
-    clock: Arc<dyn Clock>,
-    notifier: Arc<dyn Notifier>,
-    captcha: Arc<dyn Captcha>,
-    identity: Arc<dyn IdentityProvider>,
-    real_name: Arc<dyn RealNameProvider>,
-    bank: Arc<dyn Bank>,
-    billing: Arc<dyn Billing>,
-}
-
-impl SandboxPorts {
-    fn new(db: &DatabaseConnection, clock: Arc<SandboxClock>) -> Self {
-        Self {
-            clock,
-            notifier: Arc::new(SandboxNotifier::new(db.clone())),
-            captcha: Arc::new(SandboxCaptcha),
-            identity: Arc::new(SandboxIdentityProvider),
-            real_name: Arc::new(SandboxRealNameProvider),
-            bank: Arc::new(SandboxBank),
-            billing: Arc::new(SandboxBilling),
-        }
-    }
 }
 
 const SECRET_SETTING: &str = "secret_key";
@@ -365,7 +336,9 @@ async fn console_graphql(
         meta: request_meta(Some(peer), &headers),
     };
     let mut request = loaders::register(request.data(request_state), &state.app.db);
-    if let Err(refused) = graphql::limits::enforce(&mut request, state.max_fields) {
+    if let Err(refused) =
+        graphql::limits::enforce(&mut request, state.max_fields, state.introspection)
+    {
         return gql_http::graphql_response(*refused, response_type);
     }
     gql_http::graphql_response(state.console.execute(request).await, response_type)

@@ -62,6 +62,23 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCOUNT_CENTER_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
 
+    /// Production: base URL of the provider gateway (SMS and e-mail, captcha, identity
+    /// providers, real-name provider, bank, billing); https, or http to loopback.
+    #[arg(long, env = "ACCOUNT_CENTER_GATEWAY_URL")]
+    pub gateway_url: Option<String>,
+
+    /// Production: bearer token presented to the provider gateway.
+    #[arg(long, env = "ACCOUNT_CENTER_GATEWAY_TOKEN", hide_env_values = true)]
+    pub gateway_token: Option<String>,
+
+    /// Production: milliseconds before a gateway call fails.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_GATEWAY_TIMEOUT_MS",
+        default_value_t = 5000
+    )]
+    pub gateway_timeout_ms: u64,
+
     /// A JSON file overriding any number of the site policies (see README).
     #[arg(long, env = "ACCOUNT_CENTER_POLICY_FILE")]
     pub policy_file: Option<PathBuf>,
@@ -113,6 +130,10 @@ impl ServeArgs {
         self.introspection.unwrap_or(!self.is_production())
     }
 
+    pub fn gateway_timeout(&self) -> Duration {
+        Duration::from_millis(self.gateway_timeout_ms.max(1))
+    }
+
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
     }
@@ -128,6 +149,9 @@ impl ServeArgs {
             production: None,
             ops_token: None,
             secret_key: None,
+            gateway_url: None,
+            gateway_token: None,
+            gateway_timeout_ms: 5000,
             policy_file: None,
             body_limit: 1024 * 1024,
             request_timeout_secs: 30,
@@ -150,6 +174,11 @@ impl fmt::Debug for ServeArgs {
             .field("production", &self.is_production())
             .field("ops_token", &self.ops_token.as_ref().map(|_| "<set>"))
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<set>"))
+            .field("gateway_url", &self.gateway_url.as_deref().map(redact_url))
+            .field(
+                "gateway_token",
+                &self.gateway_token.as_ref().map(|_| "<set>"),
+            )
             .field("policy_file", &self.policy_file)
             .finish_non_exhaustive()
     }

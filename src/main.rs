@@ -64,8 +64,12 @@ async fn main() -> ExitCode {
                 listen = %args.listen,
                 mode = if args.is_production() { "production" } else { "sandbox" },
                 database = %redact_url(&args.database.database_url),
+                adapters = if args.is_sandbox() { "sandbox" } else { "provider gateway" },
+                gateway = %args.gateway_url.as_deref().map(redact_url).unwrap_or_default(),
                 ops_api = args.ops_token.is_some(),
                 graphiql = args.graphiql_enabled(),
+                introspection = args.introspection_enabled(),
+                secure_cookies = args.is_production(),
                 "account-center serving"
             );
             let scheduler = account_center::spawn_scheduler(

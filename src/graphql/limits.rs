@@ -1,6 +1,6 @@
 //! Document limits checked right after parsing, before validation or execution: how many
-//! fields one document may select, and at most one credential-checking mutation per
-//! document, so aliases cannot multiply password or code guesses.
+//! fields one document may select, at most one credential-checking mutation per document,
+//! so aliases cannot multiply password or code guesses, and no introspection when it is off.
 
 use std::collections::HashSet;
 
@@ -31,9 +31,11 @@ pub const CREDENTIAL_MUTATIONS: [&str; 9] = [
 pub fn enforce(
     request: &mut async_graphql::Request,
     max_fields: usize,
+    introspection: bool,
 ) -> Result<(), Box<async_graphql::Response>> {
     match request.parsed_query() {
         Ok(document) => check(document, max_fields)
+            .and_then(|()| introspection_allowed(document, introspection))
             .map_err(|err| Box::new(async_graphql::Response::from_errors(vec![err]))),
         Err(_) => Ok(()),
     }
@@ -105,6 +107,30 @@ fn root_field_names<'a>(
             }
         }
     }
+}
+
+/// With introspection off, async-graphql answers `__schema` with a silent null; a client is
+/// better told why.
+fn introspection_allowed(document: &ExecutableDocument, allowed: bool) -> ServerResult<()> {
+    if allowed {
+        return Ok(());
+    }
+    for (_, operation) in document.operations.iter() {
+        let mut names = Vec::new();
+        root_field_names(
+            &operation.node.selection_set.node,
+            &document.fragments,
+            &mut names,
+            0,
+        );
+        if names.iter().any(|n| matches!(*n, "__schema" | "__type")) {
+            return Err(ServerError::new(
+                "introspection is disabled on this server",
+                Some(operation.pos),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check(document: &ExecutableDocument, max_fields: usize) -> ServerResult<()> {
@@ -179,16 +205,28 @@ mod enforce_tests {
     fn requests_are_refused_before_they_run() {
         let two = "mutation { a: signIn(input: {site: CHINA, email: \"a@b.cn\", password: \"x\"}) { session { token } } b: signIn(input: {site: CHINA, email: \"a@b.cn\", password: \"x\"}) { session { token } } }";
         let mut request = async_graphql::Request::new(two);
-        let refused = super::enforce(&mut request, 500).err();
+        let refused = super::enforce(&mut request, 500, true).err();
         assert!(
             refused.is_some_and(|r| r.data == async_graphql::Value::Null && !r.errors.is_empty())
         );
         let mut fine = async_graphql::Request::new("{ viewer { session { expiresAt } } }");
-        assert!(super::enforce(&mut fine, 500).is_ok());
+        assert!(super::enforce(&mut fine, 500, true).is_ok());
         let mut broken = async_graphql::Request::new("{ viewer {");
         assert!(
-            super::enforce(&mut broken, 500).is_ok(),
+            super::enforce(&mut broken, 500, true).is_ok(),
             "parse errors are the executor's to report"
         );
+    }
+
+    #[test]
+    fn introspection_is_refused_with_a_reason_when_off() {
+        let hidden = "{ ...F } fragment F on Query { __schema { queryType { name } } }";
+        for query in ["{ __type(name: \"Account\") { name } }", hidden] {
+            assert!(super::enforce(&mut async_graphql::Request::new(query), 500, true).is_ok());
+            let refused = super::enforce(&mut async_graphql::Request::new(query), 500, false);
+            assert!(refused.is_err_and(|r| r.errors[0].message.contains("introspection")));
+        }
+        let typename = "{ __typename viewer { __typename } }";
+        assert!(super::enforce(&mut async_graphql::Request::new(typename), 500, false).is_ok());
     }
 }

@@ -18,8 +18,8 @@ pub struct BillingStanding {
     pub pending_complaints: i32,
 }
 
-/// Calls run inside the caller's transaction, so a credit and the approval that earns it
-/// commit together (a remote adapter would use the verification ID as idempotency key).
+/// The sandbox's calls run inside the caller's transaction, so a credit and the approval
+/// that earns it commit together; the gateway adapter sends `reference` as idempotency key.
 #[async_trait]
 pub trait Billing: Send + Sync {
     async fn standing(
@@ -28,12 +28,14 @@ pub trait Billing: Send + Sync {
         account_id: i64,
     ) -> Result<BillingStanding, PortError>;
 
-    /// Adds `cents` to the cash balance (the recharge payment of VER-12).
+    /// Adds `cents` to the cash balance (the recharge payment of VER-12). `reference`
+    /// names what earned it, so a remote billing service can refuse a retried duplicate.
     async fn credit(
         &self,
         txn: &DatabaseTransaction,
         account_id: i64,
         cents: i64,
+        reference: &str,
         now: DateTime<Utc>,
     ) -> Result<(), PortError>;
 }
@@ -77,6 +79,7 @@ impl Billing for SandboxBilling {
         txn: &DatabaseTransaction,
         account_id: i64,
         cents: i64,
+        _reference: &str,
         now: DateTime<Utc>,
     ) -> Result<(), PortError> {
         use entity::account_standings::{ActiveModel, Column, Entity};

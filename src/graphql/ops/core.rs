@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     domain::{FreezeReason, Money},
     graphql::errors::{bad_input, top_level},
+    ports::SandboxClock,
     service::{AppContext, RequestMeta, ServiceError, scheduler, standing, verification},
 };
 
@@ -208,12 +209,21 @@ impl OpsQuery {
 /// Operator actions.
 #[Object]
 impl OpsMutation {
-    /// What billing knows of an account: used by cancellation preconditions and the overdue rule.
+    /// What billing knows of an account: used by cancellation preconditions and the overdue
+    /// rule. Sandbox mode only; production asks the billing service.
     async fn set_account_standing(
         &self,
         ctx: &Context<'_>,
         input: AccountStandingInput,
     ) -> async_graphql::Result<OpsResult> {
+        // Outside the sandbox the billing service owns the standing; a local record
+        // would be silently ignored, so it is refused instead.
+        if ctx.data_opt::<Arc<SandboxClock>>().is_none() {
+            return Ok(OpsResult {
+                ok: false,
+                message: Some("account standing is kept by the billing service".into()),
+            });
+        }
         let app = app(ctx);
         let record = standing::Standing {
             cash_balance_cents: money("cashBalance", input.cash_balance)?,

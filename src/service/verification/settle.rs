@@ -261,7 +261,13 @@ pub async fn recharge_received(
     }
     let row = approve(&txn, row, now).await?;
     ctx.billing
-        .credit(&txn, row.account_id, amount.cents(), now)
+        .credit(
+            &txn,
+            row.account_id,
+            amount.cents(),
+            &format!("verification-{}", row.id),
+            now,
+        )
         .await?;
     audit::record(
         &txn,
