@@ -34,6 +34,7 @@ use crate::{
     },
     http::{self as gql_http, ResponseType},
     ports::{SandboxClock, assembly::Adapters},
+    proxy::TrustedProxies,
     service::{AppContext, RequestMeta, scheduler, sessions},
 };
 
@@ -55,6 +56,7 @@ pub struct AppState {
     pub max_fields: usize,
     /// Whether `__schema` and `__type` are answered.
     pub introspection: bool,
+    pub trusted_proxies: TrustedProxies,
     pub ops: OpsSchema,
     /// Sandbox mode: the clock that ops requests bring up to the shared sandbox time.
     pub sandbox_clock: Option<Arc<SandboxClock>>,
@@ -75,6 +77,8 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
             "--production refuses the sandbox adapters".into(),
         ));
     }
+    let trusted_proxies = TrustedProxies::parse(&args.trusted_proxies)
+        .map_err(|e| StartError::Config(format!("--trusted-proxies: {e}")))?;
     let (db, statements) = db::connect_counted(&args.database.database_url, args.db_pool).await?;
     db::migrate(&db).await?;
     let secret = secret_key(&db, args).await?;
@@ -116,6 +120,7 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         console,
         max_fields: limits.max_fields,
         introspection: limits.introspection,
+        trusted_proxies,
         ops,
         sandbox_clock,
         ops_token: args.ops_token.clone().filter(|t| !t.is_empty()),
@@ -232,9 +237,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// The client's address and agent, for history, audit and rate limits.
-fn request_meta(peer: Option<SocketAddr>, headers: &HeaderMap) -> RequestMeta {
+fn request_meta(peer: SocketAddr, proxies: &TrustedProxies, headers: &HeaderMap) -> RequestMeta {
     RequestMeta {
-        client_address: peer.map(|p| p.ip().to_string()),
+        client_address: Some(proxies.client_address(peer.ip(), headers).to_string()),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -333,7 +338,7 @@ async fn console_graphql(
     let request_state = RequestState {
         principal,
         account,
-        meta: request_meta(Some(peer), &headers),
+        meta: request_meta(peer, &state.trusted_proxies, &headers),
     };
     let mut request = loaders::register(request.data(request_state), &state.app.db);
     if let Err(refused) =

@@ -83,6 +83,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCOUNT_CENTER_POLICY_FILE")]
     pub policy_file: Option<PathBuf>,
 
+    /// Load balancers (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For
+    /// names the client; rate limits and history use that address.
+    #[arg(long, env = "ACCOUNT_CENTER_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ACCOUNT_CENTER_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
@@ -153,6 +158,7 @@ impl ServeArgs {
             gateway_token: None,
             gateway_timeout_ms: 5000,
             policy_file: None,
+            trusted_proxies: Vec::new(),
             body_limit: 1024 * 1024,
             request_timeout_secs: 30,
             db_pool: 16,

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod ports;
+pub mod proxy;
 pub mod service;
 pub mod telemetry;
 

@@ -1,11 +1,12 @@
-//! Rate limits per client address shared by every instance: sign-in attempts of any kind.
+//! Rate limits per client address shared by every instance: sign-in attempts of any kind,
+//! and codes; behind a trusted load balancer the client is the forwarded address.
 
 use futures::future::join_all;
 use serde_json::json;
 
 use crate::{
     db_test,
-    helpers::{TestApp, error_code},
+    helpers::{Backend, TestApp, error_code, run_with},
 };
 
 /// `SIGN_INS_PER_CLIENT`: 120 attempts per client address in 10 minutes.
@@ -29,7 +30,8 @@ async fn one_client_cannot_spray_sign_ins_over_many_accounts(app: TestApp) {
     assert_eq!(limited, 5, "{codes:?}");
     assert_eq!(
         codes.iter().filter(|c| *c == "INVALID_CREDENTIALS").count(),
-        SIGN_INS_PER_WINDOW
+        SIGN_INS_PER_WINDOW,
+        "{codes:?}"
     );
     // The window passes; the client may try again.
     app.advance(10 * 60).await;
@@ -43,3 +45,78 @@ async fn one_client_cannot_spray_sign_ins_over_many_accounts(app: TestApp) {
 }
 
 db_test!(one_client_cannot_spray_sign_ins_over_many_accounts);
+
+/// `CODES_PER_CLIENT`: 30 codes per client address an hour, whatever the targets.
+const CODES_PER_CLIENT: usize = 30;
+
+/// Sends one REGISTER code to a fresh target as `forwarded_for`; the error code or "".
+async fn send_code_as(app: &TestApp, forwarded_for: impl AsRef<str>, target: usize) -> String {
+    let out: serde_json::Value = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("x-forwarded-for", forwarded_for.as_ref())
+        .json(&json!({
+            "query": "mutation($i: SendVerificationCodeInput!) { sendVerificationCode(input: $i) { userErrors { code } } }",
+            "variables": { "i": { "channel": "EMAIL", "target": format!("t{target}@example.com"), "purpose": "REGISTER" } }
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    error_code(&out["data"]["sendVerificationCode"])
+}
+
+async fn forwarded_clients_are_counted_apart(app: TestApp) {
+    let first =
+        join_all((0..=CODES_PER_CLIENT).map(|i| send_code_as(&app, "198.51.100.1", i))).await;
+    assert_eq!(
+        first.iter().filter(|c| c.is_empty()).count(),
+        CODES_PER_CLIENT,
+        "{first:?}"
+    );
+    assert_eq!(
+        first.iter().filter(|c| *c == "RATE_LIMITED").count(),
+        1,
+        "{first:?}"
+    );
+    // Another client behind the same balancer has its own allowance.
+    let other = send_code_as(&app, "198.51.100.2", 1000).await;
+    assert_eq!(other, "");
+    // A hop prepended by the client proves nothing: the balancer's own hop is the client.
+    let spoofed = send_code_as(&app, "203.0.113.50, 198.51.100.1", 1001).await;
+    assert_eq!(spoofed, "RATE_LIMITED");
+}
+
+async fn untrusted_peers_cannot_spoof_their_address(app: TestApp) {
+    let sent =
+        join_all((0..=CODES_PER_CLIENT).map(|i| send_code_as(&app, format!("198.51.100.{i}"), i)))
+            .await;
+    assert_eq!(
+        sent.iter().filter(|c| *c == "RATE_LIMITED").count(),
+        1,
+        "{sent:?}"
+    );
+}
+
+async fn behind_a_trusted_balancer(backend: Backend) {
+    run_with(
+        backend,
+        |args| args.trusted_proxies = vec!["127.0.0.0/8".into()],
+        forwarded_clients_are_counted_apart,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn forwarded_clients_are_counted_apart_sqlite() {
+    behind_a_trusted_balancer(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn forwarded_clients_are_counted_apart_postgres() {
+    behind_a_trusted_balancer(Backend::Postgres).await;
+}
+
+db_test!(untrusted_peers_cannot_spoof_their_address);
