@@ -60,8 +60,10 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            // The bound address, so `--listen 127.0.0.1:0` tells where it went.
+            let bound = listener.local_addr().unwrap_or(args.listen);
             tracing::info!(
-                listen = %args.listen,
+                listen = %bound,
                 mode = if args.is_production() { "production" } else { "sandbox" },
                 database = %redact_url(&args.database.database_url),
                 adapters = if args.is_sandbox() { "sandbox" } else { "provider gateway" },

@@ -15,6 +15,7 @@ mod http;
 mod instances;
 mod members;
 mod mfa;
+mod process;
 mod production;
 mod projects_and_access;
 mod rate_limits;
