@@ -52,10 +52,8 @@ pub enum StartError {
 pub struct AppState {
     pub app: Arc<AppContext>,
     pub console: ConsoleSchema,
-    /// Field selections one console document may hold (checked before it runs).
-    pub max_fields: usize,
-    /// Whether `__schema` and `__type` are answered.
-    pub introspection: bool,
+    /// The document limits checked before a console request runs.
+    pub limits: QueryLimits,
     pub trusted_proxies: TrustedProxies,
     pub ops: OpsSchema,
     /// Sandbox mode: the clock that ops requests bring up to the shared sandbox time.
@@ -104,8 +102,12 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         statements,
     });
     let limits = QueryLimits {
+        max_depth: args.max_depth,
+        max_complexity: args.max_complexity,
+        max_directives: args.max_directives,
+        max_fields: args.max_fields,
+        max_tokens: args.max_tokens,
         introspection: args.introspection_enabled(),
-        ..QueryLimits::default()
     };
     let console = graphql::console_schema(
         app.clone(),
@@ -118,8 +120,7 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
     let state = AppState {
         app,
         console,
-        max_fields: limits.max_fields,
-        introspection: limits.introspection,
+        limits,
         trusted_proxies,
         ops,
         sandbox_clock,
@@ -341,9 +342,7 @@ async fn console_graphql(
         meta: request_meta(peer, &state.trusted_proxies, &headers),
     };
     let mut request = loaders::register(request.data(request_state), &state.app.db);
-    if let Err(refused) =
-        graphql::limits::enforce(&mut request, state.max_fields, state.introspection)
-    {
+    if let Err(refused) = graphql::limits::enforce(&mut request, &state.limits) {
         return gql_http::graphql_response(*refused, response_type);
     }
     gql_http::graphql_response(state.console.execute(request).await, response_type)

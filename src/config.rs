@@ -4,6 +4,8 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::graphql::QueryLimits;
+
 /// The account center: a GraphQL backend for a cloud console's account pages.
 #[derive(Debug, Parser)]
 #[command(name = "account-center", version, about)]
@@ -88,6 +90,26 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCOUNT_CENTER_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
 
+    /// Deepest selection a console document may nest.
+    #[arg(long, env = "ACCOUNT_CENTER_MAX_DEPTH", default_value_t = QueryLimits::DEFAULT.max_depth)]
+    pub max_depth: usize,
+
+    /// Largest complexity of a console document (each field 1, lists times `first`).
+    #[arg(long, env = "ACCOUNT_CENTER_MAX_COMPLEXITY", default_value_t = QueryLimits::DEFAULT.max_complexity)]
+    pub max_complexity: usize,
+
+    /// Most field selections (aliases included) in one console document.
+    #[arg(long, env = "ACCOUNT_CENTER_MAX_FIELDS", default_value_t = QueryLimits::DEFAULT.max_fields)]
+    pub max_fields: usize,
+
+    /// Most directives on one field.
+    #[arg(long, env = "ACCOUNT_CENTER_MAX_DIRECTIVES", default_value_t = QueryLimits::DEFAULT.max_directives)]
+    pub max_directives: usize,
+
+    /// Most lexical tokens in one console document, counted before parsing.
+    #[arg(long, env = "ACCOUNT_CENTER_MAX_TOKENS", default_value_t = QueryLimits::DEFAULT.max_tokens)]
+    pub max_tokens: usize,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ACCOUNT_CENTER_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
@@ -159,6 +181,11 @@ impl ServeArgs {
             gateway_timeout_ms: 5000,
             policy_file: None,
             trusted_proxies: Vec::new(),
+            max_depth: QueryLimits::DEFAULT.max_depth,
+            max_complexity: QueryLimits::DEFAULT.max_complexity,
+            max_fields: QueryLimits::DEFAULT.max_fields,
+            max_directives: QueryLimits::DEFAULT.max_directives,
+            max_tokens: QueryLimits::DEFAULT.max_tokens,
             body_limit: 1024 * 1024,
             request_timeout_secs: 30,
             db_pool: 16,

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use super::{QueryLimits, tokens};
 use async_graphql::{
     Name, Positioned, ServerError, ServerResult,
     parser::types::{
@@ -30,13 +31,19 @@ pub const CREDENTIAL_MUTATIONS: [&str; 9] = [
 /// which cost the console page a third of its CPU.
 pub fn enforce(
     request: &mut async_graphql::Request,
-    max_fields: usize,
-    introspection: bool,
+    limits: &QueryLimits,
 ) -> Result<(), Box<async_graphql::Response>> {
+    let refuse = |err| Box::new(async_graphql::Response::from_errors(vec![err]));
+    if tokens::exceeds(&request.query, limits.max_tokens) {
+        return Err(refuse(ServerError::new(
+            format!("the document holds more than {} tokens", limits.max_tokens),
+            None,
+        )));
+    }
     match request.parsed_query() {
-        Ok(document) => check(document, max_fields)
-            .and_then(|()| introspection_allowed(document, introspection))
-            .map_err(|err| Box::new(async_graphql::Response::from_errors(vec![err]))),
+        Ok(document) => check(document, limits.max_fields)
+            .and_then(|()| introspection_allowed(document, limits.introspection))
+            .map_err(refuse),
         Err(_) => Ok(()),
     }
 }
@@ -201,19 +208,34 @@ mod tests {
 
 #[cfg(test)]
 mod enforce_tests {
+    use crate::graphql::QueryLimits;
+
+    fn limits(introspection: bool) -> QueryLimits {
+        QueryLimits {
+            introspection,
+            ..QueryLimits::default()
+        }
+    }
+
+    #[test]
+    fn documents_past_the_token_limit_are_refused_unparsed() {
+        let big = format!("{{ {} }}", "viewer { __typename } ".repeat(3_000));
+        let refused = super::enforce(&mut async_graphql::Request::new(big), &limits(true));
+        assert!(refused.is_err_and(|r| r.errors[0].message.contains("tokens")));
+    }
     #[test]
     fn requests_are_refused_before_they_run() {
         let two = "mutation { a: signIn(input: {site: CHINA, email: \"a@b.cn\", password: \"x\"}) { session { token } } b: signIn(input: {site: CHINA, email: \"a@b.cn\", password: \"x\"}) { session { token } } }";
         let mut request = async_graphql::Request::new(two);
-        let refused = super::enforce(&mut request, 500, true).err();
+        let refused = super::enforce(&mut request, &limits(true)).err();
         assert!(
             refused.is_some_and(|r| r.data == async_graphql::Value::Null && !r.errors.is_empty())
         );
         let mut fine = async_graphql::Request::new("{ viewer { session { expiresAt } } }");
-        assert!(super::enforce(&mut fine, 500, true).is_ok());
+        assert!(super::enforce(&mut fine, &limits(true)).is_ok());
         let mut broken = async_graphql::Request::new("{ viewer {");
         assert!(
-            super::enforce(&mut broken, 500, true).is_ok(),
+            super::enforce(&mut broken, &limits(true)).is_ok(),
             "parse errors are the executor's to report"
         );
     }
@@ -222,11 +244,11 @@ mod enforce_tests {
     fn introspection_is_refused_with_a_reason_when_off() {
         let hidden = "{ ...F } fragment F on Query { __schema { queryType { name } } }";
         for query in ["{ __type(name: \"Account\") { name } }", hidden] {
-            assert!(super::enforce(&mut async_graphql::Request::new(query), 500, true).is_ok());
-            let refused = super::enforce(&mut async_graphql::Request::new(query), 500, false);
+            assert!(super::enforce(&mut async_graphql::Request::new(query), &limits(true)).is_ok());
+            let refused = super::enforce(&mut async_graphql::Request::new(query), &limits(false));
             assert!(refused.is_err_and(|r| r.errors[0].message.contains("introspection")));
         }
         let typename = "{ __typename viewer { __typename } }";
-        assert!(super::enforce(&mut async_graphql::Request::new(typename), 500, false).is_ok());
+        assert!(super::enforce(&mut async_graphql::Request::new(typename), &limits(false)).is_ok());
     }
 }

@@ -9,6 +9,7 @@ pub mod mutation;
 pub mod node;
 pub mod ops;
 pub mod query;
+pub mod tokens;
 pub mod types;
 
 use std::sync::Arc;
@@ -27,18 +28,26 @@ pub struct QueryLimits {
     pub max_directives: usize,
     /// Field selections (aliases included) one document may hold.
     pub max_fields: usize,
+    /// Lexical tokens one document may hold, counted before it is parsed.
+    pub max_tokens: usize,
     pub introspection: bool,
+}
+
+impl QueryLimits {
+    /// The defaults; the whole console page (tests/api/console_page.graphql) runs within them.
+    pub const DEFAULT: Self = Self {
+        max_depth: 15,
+        max_complexity: 5_000,
+        max_directives: 5,
+        max_fields: 500,
+        max_tokens: 10_000,
+        introspection: true,
+    };
 }
 
 impl Default for QueryLimits {
     fn default() -> Self {
-        Self {
-            max_depth: 15,
-            max_complexity: 5_000,
-            max_directives: 5,
-            max_fields: 500,
-            introspection: true,
-        }
+        Self::DEFAULT
     }
 }
 

@@ -13,6 +13,7 @@ mod cancellation;
 mod console_page;
 mod http;
 mod instances;
+mod limits;
 mod members;
 mod mfa;
 mod process;
