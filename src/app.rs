@@ -77,16 +77,17 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
     }
     let trusted_proxies = TrustedProxies::parse(&args.trusted_proxies)
         .map_err(|e| StartError::Config(format!("--trusted-proxies: {e}")))?;
+    // Checked before the database is touched: a misconfigured start migrates nothing.
+    let gateway_adapters = (!args.is_sandbox())
+        .then(|| Adapters::production(args))
+        .transpose()
+        .map_err(|e| StartError::Config(e.to_string()))?;
     let (db, statements) = db::connect_counted(&args.database.database_url, args.db_pool).await?;
     db::migrate(&db).await?;
     let secret = secret_key(&db, args).await?;
     let policies = load_policies(args)?;
 
-    let ports = if args.is_sandbox() {
-        Adapters::sandbox(&db)
-    } else {
-        Adapters::production(args).map_err(|e| StartError::Config(e.to_string()))?
-    };
+    let ports = gateway_adapters.unwrap_or_else(|| Adapters::sandbox(&db));
     let sandbox_clock = ports.sandbox_clock.clone();
     let app = Arc::new(AppContext {
         db,
