@@ -1,0 +1,9 @@
+//! Fuzz target: CreditCode and EnterpriseCode on arbitrary bytes (invariants in `fuzz/harness.rs`).
+
+#![no_main]
+
+#[allow(dead_code)]
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::credit_code(data));
