@@ -78,13 +78,17 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
     let trusted_proxies = TrustedProxies::parse(&args.trusted_proxies)
         .map_err(|e| StartError::Config(format!("--trusted-proxies: {e}")))?;
     // Checked before the database is touched: a misconfigured start migrates nothing.
+    let configured_secret = configured_secret(args)?;
     let gateway_adapters = (!args.is_sandbox())
         .then(|| Adapters::production(args))
         .transpose()
         .map_err(|e| StartError::Config(e.to_string()))?;
     let (db, statements) = db::connect_counted(&args.database.database_url, args.db_pool).await?;
     db::migrate(&db).await?;
-    let secret = secret_key(&db, args).await?;
+    let secret = match configured_secret {
+        Some(key) => key,
+        None => stored_secret(&db).await?,
+    };
     let policies = load_policies(args)?;
 
     let ports = gateway_adapters.unwrap_or_else(|| Adapters::sandbox(&db));
@@ -136,19 +140,22 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
 
 const SECRET_SETTING: &str = "secret_key";
 
-/// The configured key, or in sandbox mode one generated once and kept in the database.
-async fn secret_key(db: &DatabaseConnection, args: &ServeArgs) -> Result<SecretKey, StartError> {
-    if let Some(key) = args.secret_key.as_deref().filter(|k| !k.is_empty()) {
-        if key.len() < 32 {
-            return Err(StartError::Config(
-                "the secret key needs at least 32 characters".into(),
-            ));
+/// The configured key, checked before the database is touched; production requires one.
+fn configured_secret(args: &ServeArgs) -> Result<Option<SecretKey>, StartError> {
+    match args.secret_key.as_deref().filter(|k| !k.is_empty()) {
+        Some(key) if key.len() < 32 => Err(StartError::Config(
+            "the secret key needs at least 32 characters".into(),
+        )),
+        Some(key) => Ok(Some(SecretKey::new(key.as_bytes().to_vec()))),
+        None if !args.is_sandbox() => {
+            Err(StartError::Config("production needs --secret-key".into()))
         }
-        return Ok(SecretKey::new(key.as_bytes().to_vec()));
+        None => Ok(None),
     }
-    if !args.is_sandbox() {
-        return Err(StartError::Config("production needs --secret-key".into()));
-    }
+}
+
+/// Sandbox mode without a configured key: the one generated once and kept in the database.
+async fn stored_secret(db: &DatabaseConnection) -> Result<SecretKey, StartError> {
     use entity::server_settings::{ActiveModel, Entity};
     if let Some(row) = Entity::find_by_id(SECRET_SETTING.to_owned())
         .one(db)

@@ -12,6 +12,8 @@ pub struct UserError {
     /// Path to the input field at fault, e.g. ["input", "password"].
     pub field: Option<Vec<String>>,
     pub message: String,
+    /// With RATE_LIMITED: seconds until the same request may succeed.
+    pub retry_after_seconds: Option<i32>,
 }
 
 impl From<Refusal> for UserError {
@@ -20,6 +22,9 @@ impl From<Refusal> for UserError {
             code: r.code,
             field: r.field,
             message: r.message,
+            retry_after_seconds: r
+                .retry_after_seconds
+                .map(|s| i32::try_from(s).unwrap_or(i32::MAX)),
         }
     }
 }

@@ -46,7 +46,7 @@ impl Adapters {
             .gateway_url
             .as_deref()
             .filter(|u| !u.is_empty())
-            .ok_or(GatewayConfigError::Url("--gateway-url is required".into()))?;
+            .ok_or(GatewayConfigError::MissingUrl)?;
         let gateway = Arc::new(Gateway::new(
             url,
             args.gateway_token.as_deref().unwrap_or_default(),

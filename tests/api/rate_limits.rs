@@ -13,7 +13,7 @@ use crate::{
 const SIGN_INS_PER_WINDOW: usize = 120;
 
 async fn one_client_cannot_spray_sign_ins_over_many_accounts(app: TestApp) {
-    let sign_in = "mutation($i: SignInInput!) { signIn(input: $i) { userErrors { code } } }";
+    let sign_in = "mutation($i: SignInInput!) { signIn(input: $i) { userErrors { code retryAfterSeconds } } }";
     let attempts = join_all((0..SIGN_INS_PER_WINDOW + 5).map(|i| {
         app.gql(
             sign_in,
@@ -26,6 +26,14 @@ async fn one_client_cannot_spray_sign_ins_over_many_accounts(app: TestApp) {
         .map(|o| error_code(&o["data"]["signIn"]))
         .collect();
     let limited = codes.iter().filter(|c| *c == "RATE_LIMITED").count();
+    // The refusal says when to come back: within the 10-minute window.
+    for refused in attempts
+        .iter()
+        .filter(|o| error_code(&o["data"]["signIn"]) == "RATE_LIMITED")
+    {
+        let retry = refused["data"]["signIn"]["userErrors"][0]["retryAfterSeconds"].as_i64();
+        assert!(retry.is_some_and(|s| (1..=600).contains(&s)), "{refused}");
+    }
     // Every account is distinct, so no per-account lock applies: only the client limit does.
     assert_eq!(limited, 5, "{codes:?}");
     assert_eq!(

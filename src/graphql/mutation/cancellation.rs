@@ -70,6 +70,7 @@ impl CancellationMutation {
                         code: ErrorCode::CancellationPreconditions,
                         field: None,
                         message: b.message.clone(),
+                        retry_after_seconds: None,
                     })
                     .collect(),
                 cancellation: None,

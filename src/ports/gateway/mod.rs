@@ -31,6 +31,8 @@ impl std::fmt::Debug for Gateway {
 /// Why a gateway configuration is refused at start.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayConfigError {
+    #[error("production needs --gateway-url")]
+    MissingUrl,
     #[error("the gateway URL is not a URL: {0}")]
     Url(String),
     #[error("the gateway URL must use https (plain http only to a loopback address)")]
