@@ -1,10 +1,10 @@
 //! MFA code checks (MFA-01, MFA-04): RFC 6238 TOTP within ±1 step, each step accepted once.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use totp_rs::{Algorithm, TOTP};
 
-use super::{AppContext, ErrorCode, ServiceError, ServiceResult};
+use super::{AppContext, ErrorCode, ServiceError, ServiceResult, rate_limit};
 use crate::{crypto, domain::SitePolicy};
 
 /// The TOTP steps a code may match now, oldest first.
@@ -89,6 +89,27 @@ async fn spend_recovery_code(
     Ok(spent.rows_affected == 1)
 }
 
+/// Wrong MFA codes a principal may give in a window, across every instance: operation
+/// protection must hold against a stolen session guessing codes (10^6 of them).
+const WRONG_CODES_PER_PRINCIPAL: rate_limit::Limit = rate_limit::Limit {
+    scope: "mfa-wrong-codes",
+    max_hits: 5,
+    window: TimeDelta::minutes(15),
+};
+
+/// Counts a wrong code and answers INVALID_CODE (the limit refuses the next check).
+async fn wrong_code(
+    ctx: &AppContext,
+    principal_key: &str,
+    field: &str,
+    now: DateTime<Utc>,
+) -> ServiceError {
+    match rate_limit::hit(&ctx.db, WRONG_CODES_PER_PRINCIPAL, principal_key, now).await {
+        Err(ServiceError::Internal(detail)) => ServiceError::Internal(detail),
+        _ => ServiceError::refused_at(ErrorCode::InvalidCode, field, "the MFA code is wrong"),
+    }
+}
+
 /// Checks a code against the principal's device and burns its time step, so the same
 /// code cannot be used twice, even by two requests at once. An unused recovery code
 /// (shown once at binding) is accepted instead, once.
@@ -112,12 +133,13 @@ pub async fn verify_device_code(
         .secret
         .open(&device.secret_enc)
         .map_err(ServiceError::internal)?;
+    rate_limit::ensure_room(&ctx.db, WRONG_CODES_PER_PRINCIPAL, principal_key, now).await?;
     let invalid =
         || ServiceError::refused_at(ErrorCode::InvalidCode, field, "the MFA code is wrong");
     if looks_like_recovery_code(code) {
         return match spend_recovery_code(ctx, device.id, code, now).await? {
             true => Ok(()),
-            false => Err(invalid()),
+            false => Err(wrong_code(ctx, principal_key, field, now).await),
         };
     }
     let Some(step) = matching_step(&secret, code, now, policy) else {
@@ -129,7 +151,7 @@ pub async fn verify_device_code(
             .filter(Column::Id.eq(device.id))
             .exec(&ctx.db)
             .await?;
-        return Err(invalid());
+        return Err(wrong_code(ctx, principal_key, field, now).await);
     };
     let claimed = Entity::update_many()
         .col_expr(Column::LastUsedStep, Expr::value(step))

@@ -16,6 +16,40 @@ pub struct Limit {
     pub window: TimeDelta,
 }
 
+fn window_of(limit: Limit, now: DateTime<Utc>) -> (DateTime<Utc>, i64) {
+    let window_secs = limit.window.num_seconds().max(1);
+    let start_secs = now.timestamp().div_euclid(window_secs) * window_secs;
+    let window_start = DateTime::<Utc>::from_timestamp(start_secs, 0).unwrap_or(now);
+    (window_start, window_secs)
+}
+
+fn refusal(window_start: DateTime<Utc>, window_secs: i64, now: DateTime<Utc>) -> ServiceError {
+    let retry = (window_start + TimeDelta::seconds(window_secs) - now).num_seconds();
+    ServiceError::rate_limited(retry)
+}
+
+/// Refuses with RATE_LIMITED when the window already holds `max_hits`, without counting:
+/// for limits that count only failures.
+pub async fn ensure_room(
+    db: &DatabaseConnection,
+    limit: Limit,
+    key: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use entity::rate_limit_buckets::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let (window_start, window_secs) = window_of(limit, now);
+    let bucket = Entity::find()
+        .filter(Column::BucketKey.eq(format!("{}:{key}", limit.scope)))
+        .filter(Column::WindowStart.eq(window_start))
+        .one(db)
+        .await?;
+    match bucket {
+        Some(b) if b.hits >= limit.max_hits => Err(refusal(window_start, window_secs, now)),
+        _ => Ok(()),
+    }
+}
+
 /// Counts a hit for `key` and refuses with RATE_LIMITED once the window is full.
 pub async fn hit(
     db: &DatabaseConnection,
@@ -24,9 +58,7 @@ pub async fn hit(
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     use entity::rate_limit_buckets::{Column, Entity};
-    let window_secs = limit.window.num_seconds().max(1);
-    let start_secs = now.timestamp().div_euclid(window_secs) * window_secs;
-    let window_start = DateTime::<Utc>::from_timestamp(start_secs, 0).unwrap_or(now);
+    let (window_start, window_secs) = window_of(limit, now);
     let bucket_key = format!("{}:{key}", limit.scope);
 
     // One statement increments and returns the new count, so each hit sees its own place
@@ -53,8 +85,7 @@ pub async fn hit(
         .transpose()?
         .unwrap_or(0);
     if hits > limit.max_hits {
-        let retry = (window_start + TimeDelta::seconds(window_secs) - now).num_seconds();
-        return Err(ServiceError::rate_limited(retry));
+        return Err(refusal(window_start, window_secs, now));
     }
     Ok(())
 }

@@ -16,6 +16,7 @@ mod instances;
 mod limits;
 mod members;
 mod mfa;
+mod mfa_guesses;
 mod process;
 mod production;
 mod projects_and_access;
