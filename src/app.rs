@@ -35,7 +35,7 @@ use crate::{
     http::{self as gql_http, ResponseType},
     ports::{SandboxClock, assembly::Adapters},
     proxy::TrustedProxies,
-    service::{AppContext, RequestMeta, scheduler, sessions},
+    service::{AppContext, RequestMeta, ops_access, scheduler, sessions},
 };
 
 /// Why the server could not start.
@@ -79,6 +79,7 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         .map_err(|e| StartError::Config(format!("--trusted-proxies: {e}")))?;
     // Checked before the database is touched: a misconfigured start migrates nothing.
     let configured_secret = configured_secret(args)?;
+    check_ops_token(args)?;
     let gateway_adapters = (!args.is_sandbox())
         .then(|| Adapters::production(args))
         .transpose()
@@ -121,7 +122,7 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
             secure: args.is_production(),
         },
     );
-    let ops = OpsSchema::build(app.clone(), sandbox_clock.clone());
+    let ops = OpsSchema::build(app.clone(), sandbox_clock.clone(), limits);
     let state = AppState {
         app,
         console,
@@ -152,6 +153,21 @@ fn configured_secret(args: &ServeArgs) -> Result<Option<SecretKey>, StartError> 
         }
         None => Ok(None),
     }
+}
+
+/// Production's ops token guards every operator action: as long as the secret key at least.
+fn check_ops_token(args: &ServeArgs) -> Result<(), StartError> {
+    let token = args.ops_token.as_deref().unwrap_or_default();
+    if !args.is_sandbox()
+        && !token.is_empty()
+        && token.chars().count() < ops_access::MIN_TOKEN_CHARS
+    {
+        return Err(StartError::Config(format!(
+            "the ops token needs at least {} characters",
+            ops_access::MIN_TOKEN_CHARS
+        )));
+    }
+    Ok(())
 }
 
 /// Sandbox mode without a configured key: the one generated once and kept in the database.
@@ -358,6 +374,7 @@ async fn console_graphql(
 
 async fn ops_graphql(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -381,18 +398,52 @@ async fn ops_graphql(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .unwrap_or_default();
-    if !crypto::constant_time_eq(presented, expected) {
-        let mut refused = (StatusCode::UNAUTHORIZED, "ops token required").into_response();
-        refused.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            axum::http::HeaderValue::from_static("Bearer"),
-        );
-        return refused;
+    let client = request_meta(peer, &state.trusted_proxies, &headers).client_address;
+    let now = state.app.clock.now();
+    match ops_access::admit(&state.app, client.as_deref(), presented, expected, now).await {
+        Ok(()) => {}
+        Err(ops_access::Denied::WrongToken) => {
+            let mut refused = (StatusCode::UNAUTHORIZED, "ops token required").into_response();
+            refused.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+            return refused;
+        }
+        Err(ops_access::Denied::TooManyAttempts {
+            retry_after_seconds,
+        }) => {
+            let mut refused = (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many wrong ops tokens from this address; retry later",
+            )
+                .into_response();
+            refused
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_seconds.into());
+            return refused;
+        }
+        Err(ops_access::Denied::Unavailable(err)) => {
+            tracing::error!(error = %err, "ops token check failed");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the service is unavailable; retry shortly",
+            )
+                .into_response();
+        }
     }
-    let (request, response_type) = match accept_request(&method, &uri, &headers, &body) {
+    let (mut request, response_type) = match accept_request(&method, &uri, &headers, &body) {
         Ok(parsed) => parsed,
         Err(response) => return *response,
     };
+    // The operator's schema answers introspection; every other limit is the console's.
+    let limits = QueryLimits {
+        introspection: true,
+        ..state.limits
+    };
+    if let Err(refused) = graphql::limits::enforce(&mut request, &limits) {
+        return gql_http::graphql_response(*refused, response_type);
+    }
     if let Some(clock) = &state.sandbox_clock {
         match crate::service::sandbox_time::load_offset(&state.app.db).await {
             Ok(Some(offset)) => clock.catch_up(offset),

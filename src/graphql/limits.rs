@@ -1,8 +1,10 @@
-//! Document limits checked right after parsing, before validation or execution: how many
-//! fields one document may select, at most one credential-checking mutation per document,
-//! so aliases cannot multiply password or code guesses, and no introspection when it is off.
+//! Document limits checked right after parsing, before validation or execution: the size
+//! of a document once its fragments are expanded (each fragment counted once, so a chain
+//! of fragments that spread the next one twice costs a linear walk, not an exponential
+//! one), at most one credential-checking mutation per document, so aliases cannot
+//! multiply password or code guesses, and no introspection when it is off.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{QueryLimits, tokens};
 use async_graphql::{
@@ -50,45 +52,121 @@ pub fn enforce(
 
 type Fragments = std::collections::HashMap<Name, Positioned<FragmentDefinition>>;
 
-/// Counts field selections, following each named fragment once per spread path; cycles
-/// are left to validation (counted once here).
-fn count_fields(
-    set: &SelectionSet,
-    fragments: &Fragments,
-    seen: &mut HashSet<Name>,
-    budget: usize,
-) -> usize {
-    let mut total = 0;
-    for selection in &set.items {
-        if total > budget {
-            break;
+/// What one selection set becomes once every fragment spread in it is expanded: the
+/// field selections it runs, and the fragment spreads and inline fragments a walker passes
+/// through on the way. Saturating, so an exponential chain stays a finite number.
+#[derive(Debug, Clone, Copy, Default)]
+struct Expanded {
+    fields: u64,
+    fragments: u64,
+}
+
+impl Expanded {
+    fn add(self, other: Self) -> Self {
+        Self {
+            fields: self.fields.saturating_add(other.fields),
+            fragments: self.fragments.saturating_add(other.fragments),
         }
-        total += match &selection.node {
-            Selection::Field(field) => {
-                1 + count_fields(&field.node.selection_set.node, fragments, seen, budget)
-            }
-            Selection::InlineFragment(inline) => {
-                count_fields(&inline.node.selection_set.node, fragments, seen, budget)
-            }
-            Selection::FragmentSpread(spread) => {
-                let name = &spread.node.fragment_name.node;
-                match fragments.get(name) {
-                    Some(fragment) if seen.insert(name.clone()) => {
-                        let n = count_fields(
-                            &fragment.node.selection_set.node,
-                            fragments,
-                            seen,
-                            budget,
-                        );
-                        seen.remove(name);
-                        n
-                    }
-                    _ => 0,
-                }
-            }
-        };
     }
-    total
+}
+
+/// Sizes each named fragment once and remembers it. A spread of an unknown fragment or a
+/// cycle is refused here: async-graphql's depth and directive checks follow every spread
+/// before validation runs, so neither may reach them.
+struct Expansion<'a> {
+    fragments: &'a Fragments,
+    sized: HashMap<&'a str, Expanded>,
+    open: HashSet<&'a str>,
+}
+
+impl<'a> Expansion<'a> {
+    fn new(fragments: &'a Fragments) -> Self {
+        Self {
+            fragments,
+            sized: HashMap::new(),
+            open: HashSet::new(),
+        }
+    }
+
+    fn selection_set(&mut self, set: &'a SelectionSet) -> ServerResult<Expanded> {
+        let mut total = Expanded::default();
+        for selection in &set.items {
+            let one = match &selection.node {
+                Selection::Field(field) => Expanded {
+                    fields: 1,
+                    fragments: 0,
+                }
+                .add(self.selection_set(&field.node.selection_set.node)?),
+                Selection::InlineFragment(inline) => Expanded {
+                    fields: 0,
+                    fragments: 1,
+                }
+                .add(self.selection_set(&inline.node.selection_set.node)?),
+                Selection::FragmentSpread(spread) => Expanded {
+                    fields: 0,
+                    fragments: 1,
+                }
+                .add(self.fragment(&spread.node.fragment_name.node, selection.pos)?),
+            };
+            total = total.add(one);
+        }
+        Ok(total)
+    }
+
+    fn fragment(&mut self, name: &'a Name, at: async_graphql::Pos) -> ServerResult<Expanded> {
+        let key = name.as_str();
+        if let Some(size) = self.sized.get(key) {
+            return Ok(*size);
+        }
+        let Some(definition) = self.fragments.get(name) else {
+            return Err(ServerError::new(
+                format!("unknown fragment \"{key}\""),
+                Some(at),
+            ));
+        };
+        if !self.open.insert(key) {
+            return Err(ServerError::new(
+                format!("fragment \"{key}\" spreads itself"),
+                Some(at),
+            ));
+        }
+        let size = self.selection_set(&definition.node.selection_set.node)?;
+        self.open.remove(key);
+        self.sized.insert(key, size);
+        Ok(size)
+    }
+}
+
+/// Refuses a document whose expansion is too large, before anything else walks it: every
+/// operation and every fragment (validation visits unused ones too) is sized, each
+/// fragment once, so the check itself is linear in the document.
+fn check_expansion(document: &ExecutableDocument, max_fields: usize) -> ServerResult<()> {
+    let max = u64::try_from(max_fields).unwrap_or(u64::MAX);
+    let mut expansion = Expansion::new(&document.fragments);
+    let too_large = |size: Expanded, pos| {
+        if size.fields > max {
+            Err(ServerError::new(
+                format!("the document selects more than {max_fields} fields"),
+                Some(pos),
+            ))
+        } else if size.fragments > max {
+            Err(ServerError::new(
+                format!("the document spreads fragments more than {max_fields} times"),
+                Some(pos),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    for (_, operation) in document.operations.iter() {
+        let size = expansion.selection_set(&operation.node.selection_set.node)?;
+        too_large(size, operation.pos)?;
+    }
+    for (name, fragment) in &document.fragments {
+        let size = expansion.fragment(name, fragment.pos)?;
+        too_large(size, fragment.pos)?;
+    }
+    Ok(())
 }
 
 /// Root fields of a selection set, through inline fragments and fragment spreads.
@@ -141,15 +219,9 @@ fn introspection_allowed(document: &ExecutableDocument, allowed: bool) -> Server
 }
 
 fn check(document: &ExecutableDocument, max_fields: usize) -> ServerResult<()> {
+    check_expansion(document, max_fields)?;
     for (_, operation) in document.operations.iter() {
         let set = &operation.node.selection_set.node;
-        let fields = count_fields(set, &document.fragments, &mut HashSet::new(), max_fields);
-        if fields > max_fields {
-            return Err(ServerError::new(
-                format!("the document selects more than {max_fields} fields"),
-                Some(operation.pos),
-            ));
-        }
         if operation.node.ty == OperationType::Mutation {
             let mut names = Vec::new();
             root_field_names(set, &document.fragments, &mut names, 0);
@@ -199,10 +271,34 @@ mod tests {
         assert!(checked(spread, 6).is_ok());
         assert!(checked(spread, 5).is_err());
         let cycle = "{ ...A } fragment A on Query { viewer { __typename } ...B } fragment B on Query { ...A }";
-        assert!(
-            checked(cycle, 100).is_ok(),
-            "cycles are validation's to refuse"
-        );
+        assert!(checked(cycle, 100).is_err_and(|e| e.message.contains("spreads itself")));
+        let unknown = "{ ...A } fragment A on Query { ...Missing }";
+        assert!(checked(unknown, 100).is_err_and(|e| e.message.contains("unknown fragment")));
+    }
+
+    /// `query{...F<levels>} fragment F<n> on Query{...F<n-1> ×fan_out} … F0 on Query{tail}`
+    fn fragment_chain(levels: usize, fan_out: usize, tail: &str) -> String {
+        let mut doc = format!("query {{ ...F{levels} }}");
+        for level in (1..=levels).rev() {
+            let spreads = format!("...F{} ", level - 1).repeat(fan_out);
+            doc.push_str(&format!(" fragment F{level} on Query {{ {spreads}}}"));
+        }
+        doc.push_str(&format!(" fragment F0 on Query {{ {tail} }}"));
+        doc
+    }
+
+    #[test]
+    fn fragment_fan_out_is_sized_once_per_fragment() {
+        // SECURITY fragment-expansion: 3^30 spreads, sized in a linear walk.
+        let bomb = fragment_chain(30, 3, "viewer { __typename }");
+        assert!(checked(&bomb, 500).is_err_and(|e| e.message.contains("fields")));
+        let spreads_only = fragment_chain(30, 3, "...Missing");
+        assert!(checked(&spreads_only, 500).is_err());
+        // Two levels of fan-out two: 4 fields and 6 spreads, well within.
+        assert!(checked(&fragment_chain(2, 2, "__typename"), 500).is_ok());
+        // A long chain of single spreads selects one field, yet its walk is bounded too.
+        let long = fragment_chain(20, 1, "__typename");
+        assert!(checked(&long, 10).is_err_and(|e| e.message.contains("spreads")));
     }
 }
 

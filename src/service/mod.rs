@@ -14,6 +14,7 @@ pub mod login_methods;
 pub mod members;
 pub mod mfa;
 pub mod mfa_devices;
+pub mod ops_access;
 pub mod password_guard;
 pub mod projects;
 pub mod rate_limit;

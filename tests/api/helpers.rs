@@ -9,7 +9,7 @@ use account_center::config::ServeArgs;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
-pub const OPS_TOKEN: &str = "test-ops-token";
+pub const OPS_TOKEN: &str = "test-ops-token-of-thirty-two-chars-at-least";
 pub const PASSWORD: &str = "Secret#123";
 pub const CAPTCHA_OK: &str = "sandbox-captcha-ok";
 

@@ -99,7 +99,72 @@ async fn aliases_directives_and_tokens_are_bounded(app: TestApp) {
     assert_refused(&app.gql(&ids(12_000), json!({})).await, "tokens");
 }
 
+/// `query{...F<levels>} fragment F<n> on Query{...F<n-1> ×fan_out} … fragment F0 on Query{tail}`
+fn fragment_chain(levels: usize, fan_out: usize, tail: &str) -> String {
+    let mut doc = format!("query {{ ...F{levels} }}");
+    for level in (1..=levels).rev() {
+        let spreads = format!("...F{} ", level - 1).repeat(fan_out);
+        doc.push_str(&format!(" fragment F{level} on Query {{ {spreads}}}"));
+    }
+    doc.push_str(&format!(" fragment F0 on Query {{ {tail} }}"));
+    doc
+}
+
+/// Generous: the refusal takes milliseconds; before the fix these documents took minutes
+/// to years of one core each. The bound only keeps a regression from hanging the suite.
+const REFUSED_WITHIN: std::time::Duration = std::time::Duration::from_secs(20);
+
+async fn fragment_fan_out_is_refused_before_anything_walks_it(app: TestApp) {
+    // SECURITY fragment-expansion: the review's 1,103-byte document (2^27 spreads ending in
+    // an unknown fragment) and a 30-level fan-out-3 chain (3^30 fields), three of each at
+    // once, anonymous, while a signed-in console keeps being served.
+    let (token, _) = app.register_email("CHINA", "fan-out@example.com").await;
+    let review = fragment_chain(27, 2, "...Missing");
+    let fan_out = fragment_chain(30, 3, "viewer { __typename }");
+    let mut bombs = Vec::new();
+    for _ in 0..3 {
+        for doc in [review.clone(), fan_out.clone()] {
+            let app = app.clone();
+            bombs.push(tokio::spawn(async move {
+                tokio::time::timeout(REFUSED_WITHIN, app.gql(&doc, json!({}))).await
+            }));
+        }
+    }
+    let page = app
+        .gql_as(
+            Some(&token),
+            "{ viewer { account { accountId loginMethods { kind } } } }",
+            json!({}),
+        )
+        .await;
+    assert_ran(&page);
+    assert!(
+        page["data"]["viewer"]["account"]["accountId"].is_string(),
+        "{page}"
+    );
+    for (i, bomb) in bombs.into_iter().enumerate() {
+        let out = bomb
+            .await
+            .expect("the request task")
+            .expect("refused within the bound, not after walking every spread");
+        let says = if i % 2 == 0 {
+            "unknown fragment"
+        } else {
+            "fields"
+        };
+        assert_refused(&out, says);
+    }
+    // A spread cycle is refused the same way (it used to be left to validation).
+    let cycle =
+        "{ ...A } fragment A on Query { viewer { __typename } ...B } fragment B on Query { ...A }";
+    assert_refused(&app.gql(cycle, json!({})).await, "spreads itself");
+    // Fragments used the ordinary way still run.
+    let shared = "{ a: viewer { ...V } b: viewer { ...V } } fragment V on Viewer { __typename }";
+    assert_ran(&app.gql(shared, json!({})).await);
+}
+
 db_test!(
     depth_and_complexity_follow_the_member_cycle,
-    aliases_directives_and_tokens_are_bounded
+    aliases_directives_and_tokens_are_bounded,
+    fragment_fan_out_is_refused_before_anything_walks_it
 );

@@ -22,6 +22,7 @@ mod production;
 mod projects_and_access;
 mod rate_limits;
 mod resilience;
+mod review;
 mod schema;
 mod security;
 mod sign_in;

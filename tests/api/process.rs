@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SECRET: &str = "process-test-secret-key-0123456789abcdef";
-const OPS_TOKEN: &str = "process-test-ops-token";
+const OPS_TOKEN: &str = "process-test-ops-token-of-thirty-two-characters";
 const GATEWAY_TOKEN: &str = "process-test-gateway-token";
 
 fn database_url(tag: &str) -> (String, std::path::PathBuf) {

@@ -117,6 +117,17 @@ async fn production_refuses_to_start_without_what_it_needs() {
     assert!(credentials.contains("credentials") && !credentials.contains("hunter22"));
     let without_token = refused(&|a| a.gateway_token = None).await;
     assert!(without_token.contains("token"), "{without_token}");
+    // SECURITY ops-token: a short ops token would be the weakest key to the back office.
+    let short_ops_token =
+        refused(&|a| a.ops_token = Some("ops-token-of-31-characters-long".into())).await;
+    assert!(
+        short_ops_token.contains("ops token") && short_ops_token.contains("32"),
+        "{short_ops_token}"
+    );
+    assert!(
+        !short_ops_token.contains("ops-token-of-31"),
+        "{short_ops_token}"
+    );
     for message in [with_sandbox, without_secret, without_gateway, without_token] {
         assert!(!message.contains(SECRET) && !message.contains(GATEWAY_TOKEN));
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
+use super::QueryLimits;
 use crate::{ports::SandboxClock, service::AppContext};
 
 pub use core::{OpsMutation, OpsQuery};
@@ -38,7 +39,13 @@ pub enum OpsSchema {
 
 impl OpsSchema {
     /// `sandbox_clock` is Some exactly in sandbox mode.
-    pub fn build(app: Arc<AppContext>, sandbox_clock: Option<Arc<SandboxClock>>) -> Self {
+    /// Bounded like the console (depth, complexity, directives): an operator's token is no
+    /// licence to pin a core.
+    pub fn build(
+        app: Arc<AppContext>,
+        sandbox_clock: Option<Arc<SandboxClock>>,
+        limits: QueryLimits,
+    ) -> Self {
         match sandbox_clock {
             Some(clock) => Self::Sandbox(
                 Schema::build(
@@ -46,6 +53,9 @@ impl OpsSchema {
                     SandboxOpsMutation::default(),
                     EmptySubscription,
                 )
+                .limit_depth(limits.max_depth)
+                .limit_complexity(limits.max_complexity)
+                .limit_directives(limits.max_directives)
                 .data(app)
                 .data(clock)
                 .finish(),
@@ -56,6 +66,9 @@ impl OpsSchema {
                     ProductionOpsMutation::default(),
                     EmptySubscription,
                 )
+                .limit_depth(limits.max_depth)
+                .limit_complexity(limits.max_complexity)
+                .limit_directives(limits.max_directives)
                 .data(app)
                 .finish(),
             ),
