@@ -114,6 +114,12 @@ site_policy! {
     /// MFA-03: time to confirm a new virtual device with a code.
     mfa_binding_ttl: TimeDelta,
     mfa_recovery_codes: usize,
+    /// MFA-04: wrong codes one principal may give in `mfa_wrong_code_window`, over every
+    /// path that checks a code; then every check is refused until the window ends.
+    mfa_wrong_code_limit: i32,
+    mfa_wrong_code_window: TimeDelta,
+    /// MFA-04: wrong codes tried against one hardware token's serial in the same window.
+    mfa_wrong_codes_per_serial: i32,
     /// CAN-02.
     cancellation_cooling_off: TimeDelta,
     /// PRJ-01.
@@ -169,6 +175,9 @@ impl SitePolicy {
             mfa_allowed_skew_steps: 1,
             mfa_binding_ttl: TimeDelta::minutes(10),
             mfa_recovery_codes: 10,
+            mfa_wrong_code_limit: 5,
+            mfa_wrong_code_window: TimeDelta::minutes(15),
+            mfa_wrong_codes_per_serial: 5,
             cancellation_cooling_off: TimeDelta::days(15),
             project_name_max_chars: 64,
         }

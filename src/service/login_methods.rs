@@ -40,11 +40,13 @@ pub struct Binding {
     pub password: Option<String>,
     pub email_code: Option<String>,
     pub provider_code: Option<String>,
+    pub second_factor: Option<SecondFactor>,
 }
 
 /// Binds a login method of a kind the account lacks (LOG-01). An e-mail needs its code;
 /// its password becomes the account's password when it has none, and must be the
-/// current one otherwise.
+/// current one otherwise. A new way in is a protected operation (MFA-07): a stolen
+/// session must not be able to turn itself into a permanent login.
 pub async fn bind(
     ctx: &AppContext,
     principal: &Principal,
@@ -72,8 +74,22 @@ pub async fn bind(
             ),
         ));
     }
+    second_factor::guard_protected_operation(ctx, &account, None, form.second_factor.as_ref(), now)
+        .await?;
     let (method, new_password_hash) = if kind == LoginMethodKind::Email {
-        if let (Some(stored), Some(given)) = (&account.password_hash, &form.password) {
+        if let Some(stored) = &account.password_hash {
+            // An account that has a password proves it: leaving it out is no way around.
+            let given = form
+                .password
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| {
+                    ServiceError::refused_at(
+                        ErrorCode::InvalidCredentials,
+                        "password",
+                        "enter the account's current password",
+                    )
+                })?;
             // A password check like sign-in's: behind the day's failure counter (LOG-07),
             // or a session would be an unlimited password oracle.
             let candidate = sign_in::Candidate {

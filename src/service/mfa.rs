@@ -1,6 +1,6 @@
 //! MFA code checks (MFA-01, MFA-04): RFC 6238 TOTP within ±1 step, each step accepted once.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use totp_rs::{Algorithm, TOTP};
 
@@ -89,22 +89,42 @@ async fn spend_recovery_code(
     Ok(spent.rows_affected == 1)
 }
 
-/// Wrong MFA codes a principal may give in a window, across every instance: operation
-/// protection must hold against a stolen session guessing codes (10^6 of them).
-const WRONG_CODES_PER_PRINCIPAL: rate_limit::Limit = rate_limit::Limit {
-    scope: "mfa-wrong-codes",
-    max_hits: 5,
-    window: TimeDelta::minutes(15),
-};
+/// MFA-04: wrong MFA codes a principal may give in a window, across every instance:
+/// operation protection must hold against a stolen session guessing codes (10^6 of them).
+fn wrong_codes_per_principal(policy: &SitePolicy) -> rate_limit::Limit {
+    rate_limit::Limit {
+        scope: "mfa-wrong-codes",
+        max_hits: policy.mfa_wrong_code_limit,
+        window: policy.mfa_wrong_code_window,
+    }
+}
 
-/// Counts a wrong code and answers INVALID_CODE (the limit refuses the next check).
-async fn wrong_code(
+/// Refuses with RATE_LIMITED once the principal has spent its wrong codes (MFA-04).
+pub async fn ensure_code_room(
     ctx: &AppContext,
     principal_key: &str,
+    policy: &SitePolicy,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    rate_limit::ensure_room(
+        &ctx.db,
+        wrong_codes_per_principal(policy),
+        principal_key,
+        now,
+    )
+    .await
+}
+
+/// Counts a wrong code and answers INVALID_CODE (the limit refuses the next check).
+pub async fn wrong_code(
+    ctx: &AppContext,
+    principal_key: &str,
+    policy: &SitePolicy,
     field: &str,
     now: DateTime<Utc>,
 ) -> ServiceError {
-    match rate_limit::hit(&ctx.db, WRONG_CODES_PER_PRINCIPAL, principal_key, now).await {
+    let limit = wrong_codes_per_principal(policy);
+    match rate_limit::hit(&ctx.db, limit, principal_key, now).await {
         Err(ServiceError::Internal(detail)) => ServiceError::Internal(detail),
         _ => ServiceError::refused_at(ErrorCode::InvalidCode, field, "the MFA code is wrong"),
     }
@@ -133,13 +153,13 @@ pub async fn verify_device_code(
         .secret
         .open(&device.secret_enc)
         .map_err(ServiceError::internal)?;
-    rate_limit::ensure_room(&ctx.db, WRONG_CODES_PER_PRINCIPAL, principal_key, now).await?;
+    ensure_code_room(ctx, principal_key, policy, now).await?;
     let invalid =
         || ServiceError::refused_at(ErrorCode::InvalidCode, field, "the MFA code is wrong");
     if looks_like_recovery_code(code) {
         return match spend_recovery_code(ctx, device.id, code, now).await? {
             true => Ok(()),
-            false => Err(wrong_code(ctx, principal_key, field, now).await),
+            false => Err(wrong_code(ctx, principal_key, policy, field, now).await),
         };
     }
     let Some(step) = matching_step(&secret, code, now, policy) else {
@@ -151,7 +171,7 @@ pub async fn verify_device_code(
             .filter(Column::Id.eq(device.id))
             .exec(&ctx.db)
             .await?;
-        return Err(wrong_code(ctx, principal_key, field, now).await);
+        return Err(wrong_code(ctx, principal_key, policy, field, now).await);
     };
     let claimed = Entity::update_many()
         .col_expr(Column::LastUsedStep, Expr::value(step))

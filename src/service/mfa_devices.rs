@@ -13,7 +13,7 @@ use totp_rs::{Algorithm, TOTP};
 use super::{
     AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult, accounts,
     audit::{self, AuditEntry},
-    hardware_tokens, members, mfa, principal_key, security, sessions,
+    hardware_tokens, members, mfa, principal_key, rate_limit, security, sessions,
 };
 use crate::{
     crypto, db,
@@ -218,7 +218,20 @@ pub async fn confirm_virtual(
     Ok(bound)
 }
 
-/// MFA-01, MFA-02: a hardware token from the inventory, bound to one principal only.
+/// MFA-04: wrong codes tried against one serial, whoever tries them, so a token in stock
+/// cannot be brute-forced by many principals either.
+fn wrong_codes_per_serial(policy: &SitePolicy) -> rate_limit::Limit {
+    rate_limit::Limit {
+        scope: "mfa-wrong-codes-serial",
+        max_hits: policy.mfa_wrong_codes_per_serial,
+        window: policy.mfa_wrong_code_window,
+    }
+}
+
+/// MFA-01, MFA-02, MFA-04: a hardware token from the inventory, bound to one principal
+/// only. A token bound anywhere is refused before its code is looked at, so binding is no
+/// oracle for a bound token's current code; a wrong code counts against the acting
+/// principal and against the serial.
 pub async fn bind_hardware(
     ctx: &AppContext,
     principal: &Principal,
@@ -230,6 +243,10 @@ pub async fn bind_hardware(
 ) -> ServiceResult<BoundDevice> {
     let target = target_for(&ctx.db, principal, sub_user_id).await?;
     let serial = hardware_tokens::parse_serial(raw_serial)?;
+    let policy = ctx.policies.for_site(principal.site);
+    let guesser = principal.principal_key();
+    mfa::ensure_code_room(ctx, &guesser, policy, now).await?;
+    rate_limit::ensure_room(&ctx.db, wrong_codes_per_serial(policy), &serial, now).await?;
     let token = entity::hardware_tokens::Entity::find()
         .filter(entity::hardware_tokens::Column::SerialNumber.eq(serial.as_str()))
         .one(&ctx.db)
@@ -241,33 +258,63 @@ pub async fn bind_hardware(
                 "no hardware token has this serial number",
             )
         })?;
+    let token_taken = || async {
+        let bound = entity::mfa_devices::Entity::find()
+            .filter(entity::mfa_devices::Column::HardwareTokenId.eq(token.id))
+            .one(&ctx.db)
+            .await?;
+        ServiceResult::Ok(bound.is_some())
+    };
+    if token_taken().await? {
+        return Err(token_already_bound());
+    }
     let secret = ctx
         .secret
         .open(&token.secret_enc)
         .map_err(ServiceError::internal)?;
-    let policy = ctx.policies.for_site(principal.site);
-    let step = checked_step(&secret, code, policy, now)?;
+    let Some(step) = mfa::matching_step(&secret, code, now, policy) else {
+        // The serial's count first: the principal's answer is the one the user reads.
+        if let Err(ServiceError::Internal(detail)) =
+            rate_limit::hit(&ctx.db, wrong_codes_per_serial(policy), &serial, now).await
+        {
+            return Err(ServiceError::Internal(detail));
+        }
+        return Err(mfa::wrong_code(ctx, &guesser, policy, "code", now).await);
+    };
     let txn = db::begin_write(&ctx.db).await?;
-    let taken = entity::mfa_devices::Entity::find()
-        .filter(entity::mfa_devices::Column::HardwareTokenId.eq(token.id))
-        .one(&txn)
-        .await?;
-    if taken.is_some() {
-        return Err(ServiceError::refused_at(
-            ErrorCode::MfaDeviceAlreadyBound,
-            "serialNumber",
-            "this hardware token is already bound",
-        ));
-    }
     let device = entity::mfa_devices::ActiveModel {
         kind: Set("HARDWARE".into()),
         hardware_token_id: Set(Some(token.id)),
-        secret_enc: Set(token.secret_enc),
+        secret_enc: Set(token.secret_enc.clone()),
         ..new_device(target, step, now)
     };
-    let bound = finish_binding(ctx, &txn, principal, meta, device, Some(serial), now).await?;
-    txn.commit().await?;
-    Ok(bound)
+    // Two principals racing for one token: the unique token index lets one in.
+    let bound = finish_binding(ctx, &txn, principal, meta, device, Some(serial), now).await;
+    match bound {
+        Ok(bound) => {
+            txn.commit().await?;
+            Ok(bound)
+        }
+        Err(err) => {
+            drop(txn);
+            if is_already_bound(&err) && token_taken().await? {
+                return Err(token_already_bound());
+            }
+            Err(err)
+        }
+    }
+}
+
+fn token_already_bound() -> ServiceError {
+    ServiceError::refused_at(
+        ErrorCode::MfaDeviceAlreadyBound,
+        "serialNumber",
+        "this hardware token is already bound",
+    )
+}
+
+fn is_already_bound(err: &ServiceError) -> bool {
+    matches!(err, ServiceError::Refused(r) if r.code == ErrorCode::MfaDeviceAlreadyBound)
 }
 
 fn new_device(target: Target, step: i64, now: DateTime<Utc>) -> entity::mfa_devices::ActiveModel {

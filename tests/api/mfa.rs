@@ -111,7 +111,7 @@ pub async fn fresh_code(app: &TestApp, secret: &str) -> String {
 }
 
 /// Another six digits than `code`.
-fn wrong(code: &str) -> String {
+pub fn wrong(code: &str) -> String {
     format!(
         "{:06}",
         (code.parse::<u32>().unwrap() + 500_001) % 1_000_000
@@ -169,7 +169,7 @@ pub async fn confirm(app: &TestApp, token: &str, binding_id: &Value, code: &str)
     .await
 }
 
-async fn bind_hardware(
+pub async fn bind_hardware(
     app: &TestApp,
     token: &str,
     sub_user: Option<&str>,
@@ -245,7 +245,7 @@ async fn update_protection(app: &TestApp, token: &str, input: Value) -> Value {
 }
 
 /// Turns a protection flag to `on` with a fresh MFA code.
-async fn protect_with_mfa(app: &TestApp, token: &str, secret: &str, flag: &str, on: bool) {
+pub async fn protect_with_mfa(app: &TestApp, token: &str, secret: &str, flag: &str, on: bool) {
     let code = fresh_code(app, secret).await;
     let out = update_protection(
         app,

@@ -5,8 +5,214 @@ use serde_json::{Value, json};
 
 use crate::{
     db_test,
-    helpers::{OPS_TOKEN, TestApp},
+    helpers::{OPS_TOKEN, PASSWORD, TestApp, error_code},
+    mfa::{
+        HW_SECRET, bind_hardware, bind_virtual, code_now, fresh_code, protect_with_mfa,
+        register_token, wrong,
+    },
+    sign_in::sign_in_with,
 };
+
+const CREATE_KEY: &str = "mutation($i: CreateAccessKeyInput!) { createAccessKey(input: $i) {
+    userErrors { code field message } accessKey { id } secretKey } }";
+
+const BIND_LOGIN: &str = "mutation($i: BindLoginMethodInput!) { bindLoginMethod(input: $i) {
+    userErrors { code field message } loginMethod { id kind } } }";
+
+const UNBIND_LOGIN: &str = "mutation($i: UnbindLoginMethodInput!) { unbindLoginMethod(input: $i) {
+    userErrors { code field message } account { loginMethods { id kind } } } }";
+
+/// A mutation's payload; it must not fail at the top level.
+async fn mutate(app: &TestApp, token: &str, query: &str, field: &str, input: Value) -> Value {
+    let out = app.gql_as(Some(token), query, json!({ "i": input })).await;
+    assert!(out.get("errors").is_none(), "{field}: {out}");
+    out["data"][field].clone()
+}
+
+async fn create_key_with(app: &TestApp, token: &str, mfa_code: &str) -> Value {
+    mutate(
+        app,
+        token,
+        CREATE_KEY,
+        "createAccessKey",
+        json!({ "secondFactor": { "mfaCode": mfa_code } }),
+    )
+    .await
+}
+
+async fn hardware_binding_is_no_code_oracle_and_wrong_codes_are_limited(app: TestApp) {
+    register_token(&app, "HW-ORACLE", HW_SECRET).await;
+    register_token(&app, "HW-STOCK", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").await;
+    register_token(&app, "HW-SPRAY", "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK").await;
+    register_token(&app, "HW-SPARE", "ONSWG4TFOQYTEMZUONSWG4TFOQYTEMZU").await;
+    let (owner, _) = app.register_email("CHINA", "hw-owner@example.com").await;
+    let bound = bind_hardware(
+        &app,
+        &owner,
+        None,
+        "HW-ORACLE",
+        &code_now(&app, HW_SECRET).await,
+    )
+    .await;
+    assert_eq!(bound["userErrors"], json!([]), "{bound}");
+    protect_with_mfa(&app, &owner, HW_SECRET, "operationProtection", true).await;
+
+    // SECURITY hardware-oracle: someone who read the serial asks whether a code is the
+    // token's current one. Right or wrong, the answer is the same, and it is no answer.
+    let (attacker, _) = app.register_email("CHINA", "hw-attacker@example.com").await;
+    let (attacker_secret, _) = bind_virtual(&app, &attacker, None).await;
+    protect_with_mfa(
+        &app,
+        &attacker,
+        &attacker_secret,
+        "operationProtection",
+        true,
+    )
+    .await;
+    let right = fresh_code(&app, HW_SECRET).await;
+    let mut answers = Vec::new();
+    for code in [wrong(&right), right.clone(), wrong(&wrong(&right))] {
+        let out = bind_hardware(&app, &attacker, None, "HW-ORACLE", &code).await;
+        assert_eq!(error_code(&out), "MFA_DEVICE_ALREADY_BOUND", "{out}");
+        answers.push(out);
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    // The owner's code was never tried, let alone spent: it still protects the owner.
+    let out = create_key_with(&app, &owner, &right).await;
+    assert_eq!(out["userErrors"], json!([]), "{out}");
+
+    // SECURITY hardware-oracle: wrong codes against a token in stock count toward the
+    // acting principal's one MFA limit (MFA-04): five, then even the right code waits,
+    // and so does the principal's own operation protection.
+    let stock_right = code_now(&app, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").await;
+    for _ in 0..5 {
+        let out = bind_hardware(&app, &attacker, None, "HW-STOCK", &wrong(&stock_right)).await;
+        assert_eq!(error_code(&out), "INVALID_CODE", "{out}");
+    }
+    let out = bind_hardware(&app, &attacker, None, "HW-STOCK", &stock_right).await;
+    assert_eq!(error_code(&out), "RATE_LIMITED", "{out}");
+    let own = fresh_code(&app, &attacker_secret).await;
+    let out = create_key_with(&app, &attacker, &own).await;
+    // RULE MFA-04: one limit per principal over every path that checks a code.
+    assert_eq!(error_code(&out), "RATE_LIMITED", "{out}");
+
+    // SECURITY hardware-oracle: many principals sharing the guesses hit the serial's limit.
+    let spray = "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK";
+    let mut guessers = Vec::new();
+    for i in 0..3 {
+        let (token, _) = app
+            .register_email("CHINA", &format!("hw-guesser-{i}@example.com"))
+            .await;
+        guessers.push(token);
+    }
+    let right = code_now(&app, spray).await;
+    for (guesser, tries) in guessers.iter().zip([2, 2, 1]) {
+        for _ in 0..tries {
+            let out = bind_hardware(&app, guesser, None, "HW-SPRAY", &wrong(&right)).await;
+            assert_eq!(error_code(&out), "INVALID_CODE", "{out}");
+        }
+    }
+    let out = bind_hardware(&app, &guessers[2], None, "HW-SPRAY", &right).await;
+    assert_eq!(error_code(&out), "RATE_LIMITED", "{out}");
+    // That guesser's own limit still has room: another token binds.
+    let spare = code_now(&app, "ONSWG4TFOQYTEMZUONSWG4TFOQYTEMZU").await;
+    let out = bind_hardware(&app, &guessers[2], None, "HW-SPARE", &spare).await;
+    assert_eq!(out["userErrors"], json!([]), "{out}");
+}
+
+async fn binding_a_login_method_is_protected_and_needs_the_password(app: TestApp) {
+    // SECURITY bind-login-method: a WeChat account with MFA and operation protection on;
+    // a stolen session tries to add an e-mail login it could use for ever.
+    let (token, _) = app
+        .register_provider("CHINA", "WECHAT", "wx-protected")
+        .await;
+    let (secret, _) = bind_virtual(&app, &token, None).await;
+    protect_with_mfa(&app, &token, &secret, "operationProtection", true).await;
+    let email = "stolen-session@example.com";
+    let code = app.code_for("EMAIL", email, "BIND_EMAIL").await;
+    let form = json!({ "kind": "EMAIL", "email": email, "password": PASSWORD, "emailCode": code });
+    let out = mutate(&app, &token, BIND_LOGIN, "bindLoginMethod", form.clone()).await;
+    // RULE MFA-07: binding a login method and setting a first password are protected.
+    assert_eq!(error_code(&out), "SECOND_FACTOR_REQUIRED", "{out}");
+    assert_eq!(out["loginMethod"], Value::Null, "{out}");
+    let signed = sign_in_with(
+        &app,
+        json!({ "site": "CHINA", "email": email, "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(error_code(&signed), "INVALID_CREDENTIALS", "{signed}");
+    // The owner, with a fresh code, binds it.
+    let mut with_factor = form.clone();
+    with_factor["secondFactor"] = json!({ "mfaCode": fresh_code(&app, &secret).await });
+    let out = mutate(&app, &token, BIND_LOGIN, "bindLoginMethod", with_factor).await;
+    assert_eq!(out["userErrors"], json!([]), "{out}");
+    assert_eq!(out["loginMethod"]["kind"], "EMAIL", "{out}");
+
+    // SECURITY bind-password-skipped: the account now has a password; unbinding the
+    // e-mail and binding another one must prove it, not skip it by leaving it out.
+    let (plain, _) = app
+        .register_email("CHINA", "has-password@example.com")
+        .await;
+    let wechat = app
+        .gql_as(
+            Some(&plain),
+            BIND_LOGIN,
+            json!({ "i": { "kind": "WECHAT", "providerCode": "sandbox:wx-second" } }),
+        )
+        .await;
+    assert_eq!(
+        wechat["data"]["bindLoginMethod"]["userErrors"],
+        json!([]),
+        "{wechat}"
+    );
+    let seen = app
+        .gql_as(
+            Some(&plain),
+            "{ viewer { account { loginMethods { id kind } } } }",
+            json!({}),
+        )
+        .await;
+    let email_method = seen["data"]["viewer"]["account"]["loginMethods"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["kind"] == "EMAIL"))
+        .map(|m| m["id"].clone())
+        .unwrap_or_else(|| panic!("{seen}"));
+    let out = mutate(
+        &app,
+        &plain,
+        UNBIND_LOGIN,
+        "unbindLoginMethod",
+        json!({ "loginMethodId": email_method }),
+    )
+    .await;
+    assert_eq!(out["userErrors"], json!([]), "{out}");
+    let other = "has-password-2@example.com";
+    let code = app.code_for("EMAIL", other, "BIND_EMAIL").await;
+    let out = mutate(
+        &app,
+        &plain,
+        BIND_LOGIN,
+        "bindLoginMethod",
+        json!({ "kind": "EMAIL", "email": other, "emailCode": code }),
+    )
+    .await;
+    assert_eq!(error_code(&out), "INVALID_CREDENTIALS", "{out}");
+    assert_eq!(
+        out["userErrors"][0]["field"],
+        json!(["input", "password"]),
+        "{out}"
+    );
+    assert_eq!(out["loginMethod"], Value::Null, "{out}");
+    let out = mutate(
+        &app,
+        &plain,
+        BIND_LOGIN,
+        "bindLoginMethod",
+        json!({ "kind": "EMAIL", "email": other, "emailCode": code, "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(out["userErrors"], json!([]), "{out}");
+}
 
 async fn ops_with(app: &TestApp, token: &str, query: &str) -> reqwest::Response {
     app.client
@@ -81,4 +287,8 @@ async fn wrong_ops_tokens_are_counted_and_the_ops_schema_is_bounded(app: TestApp
     assert!((1..=15 * 60).contains(&retry), "{retry}");
 }
 
-db_test!(wrong_ops_tokens_are_counted_and_the_ops_schema_is_bounded);
+db_test!(
+    wrong_ops_tokens_are_counted_and_the_ops_schema_is_bounded,
+    hardware_binding_is_no_code_oracle_and_wrong_codes_are_limited,
+    binding_a_login_method_is_protected_and_needs_the_password
+);

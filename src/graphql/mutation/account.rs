@@ -67,6 +67,8 @@ pub struct BindLoginMethodInput {
     pub password: Option<String>,
     pub email_code: Option<String>,
     pub provider_code: Option<String>,
+    /// MFA-07: binding a login method (and so setting a first password) is protected.
+    pub second_factor: Option<SecondFactorInput>,
 }
 
 /// The bound login method and the account.
@@ -199,6 +201,7 @@ impl AccountMutation {
             password: input.password,
             email_code: input.email_code,
             provider_code: input.provider_code,
+            second_factor: factor(input.second_factor),
         };
         let result = login_methods::bind(
             context::app(ctx),
