@@ -4,7 +4,8 @@ use sea_orm::entity::prelude::*;
 
 /// A row of `lockout_counters`.
 ///
-/// - Foreign key `account_id` -> `accounts.id` (ON DELETE CASCADE).
+/// - Foreign key `account_id` -> `accounts.id` (ON DELETE CASCADE); none when the attempt
+///   named no account (the key is then a keyed hash of the identifier typed).
 /// - Unique (principal_key, day).
 /// - Index (account_id).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,8 +13,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub account_id: i64,
-    /// `account:<id>` or `sub_user:<id>`.
+    pub account_id: Option<i64>,
+    /// `account:<id>`, `sub_user:<id>`, or `unknown:<keyed hash>` of an identifier that
+    /// names no principal.
     pub principal_key: String,
     /// `YYYY-MM-DD`.
     pub day: String,

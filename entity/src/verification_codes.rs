@@ -13,7 +13,7 @@ pub struct Model {
     pub site: String,
     /// `SMS` | `EMAIL`.
     pub channel: String,
-    /// Normalized phone number or e-mail address.
+    /// Keyed hash of the normalised phone number or e-mail address (never the address).
     pub target: String,
     pub purpose: String,
     pub code_hash: String,

@@ -9,6 +9,7 @@ mod m20261123_000001_accounts_and_sign_in;
 mod m20261123_000002_verification;
 mod m20261123_000003_members_projects;
 mod m20261123_000004_mfa_and_cancellation;
+mod m20261203_000005_lockouts_by_identifier;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_verification::Migration),
             Box::new(m20261123_000003_members_projects::Migration),
             Box::new(m20261123_000004_mfa_and_cancellation::Migration),
+            Box::new(m20261203_000005_lockouts_by_identifier::Migration),
         ]
     }
 }

@@ -165,9 +165,11 @@ pub async fn find(
         max_hits: policy.find_account_limit_per_client,
         window: policy.find_account_window,
     };
-    // Keyed by site too: each site counts with its own policy (ACC-01).
+    // Keyed by site too: each site counts with its own policy (ACC-01). The target is
+    // counted by its keyed hash, so the bucket keeps no address or number.
     let site_key = |key: &str| format!("{}:{key}", site.as_str());
-    rate_limit::hit(&ctx.db, per_target, &site_key(&target), now).await?;
+    let target_key = codes::target_key(ctx, channel, &target);
+    rate_limit::hit(&ctx.db, per_target, &site_key(&target_key), now).await?;
     if let Some(client) = &meta.client_address {
         rate_limit::hit(&ctx.db, per_client, &site_key(client), now).await?;
     }

@@ -1,5 +1,7 @@
 //! Verification codes: sent through the Notifier, stored keyed-hashed, single use,
-//! expiring, at most one per target per resend interval.
+//! expiring, at most one per target per resend interval. The target (a phone number or an
+//! e-mail address) is stored and locked by its keyed hash only, so nothing readable of
+//! it remains once the account that used it is erased.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
@@ -36,6 +38,13 @@ pub fn normalize_target(channel: CodeChannel, raw: &str) -> ServiceResult<String
     })
 }
 
+/// The stored form of a normalised target: a keyed hash, so rows and lock keys hold
+/// nothing readable.
+pub fn target_key(ctx: &AppContext, channel: CodeChannel, target: &str) -> String {
+    ctx.secret
+        .keyed_hash(&["code-target", channel.as_str(), target])
+}
+
 /// Sends a new code; returns the seconds until the next one may be sent.
 pub async fn send(
     ctx: &AppContext,
@@ -55,16 +64,12 @@ pub async fn send(
         rate_limit::hit(&ctx.db, CODES_PER_CLIENT, client, now).await?;
     }
 
+    let stored_target = target_key(ctx, channel, &target);
     let txn = crate::db::begin_write(&ctx.db).await?;
-    crate::db::lock_scope(
-        &txn,
-        "code-target",
-        &format!("{}:{target}", channel.as_str()),
-    )
-    .await?;
+    crate::db::lock_scope(&txn, "code-target", &stored_target).await?;
     let last = Entity::find()
         .filter(Column::Channel.eq(channel.as_str()))
-        .filter(Column::Target.eq(&target))
+        .filter(Column::Target.eq(&stored_target))
         .order_by_desc(Column::CreatedAt)
         .one(&txn)
         .await?;
@@ -80,7 +85,7 @@ pub async fn send(
     ActiveModel {
         site: Set(site.map(|s| s.as_str().to_owned()).unwrap_or_default()),
         channel: Set(channel.as_str().to_owned()),
-        target: Set(target.clone()),
+        target: Set(stored_target),
         purpose: Set(purpose.as_str().to_owned()),
         code_hash: Set(code_hash(ctx, channel, &target, purpose, &code)),
         created_at: Set(now),
@@ -149,7 +154,7 @@ pub async fn check(
     let max_attempts = ctx.policies.for_site(Site::China).code_max_attempts;
     let unspent = Entity::find()
         .filter(Column::Channel.eq(channel.as_str()))
-        .filter(Column::Target.eq(target))
+        .filter(Column::Target.eq(target_key(ctx, channel, target)))
         .filter(Column::Purpose.eq(purpose.as_str()))
         .filter(Column::ConsumedAt.is_null())
         .filter(Column::FailedAttempts.lt(max_attempts));

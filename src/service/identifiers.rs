@@ -107,7 +107,8 @@ pub async fn prove_email_login(
     Ok((email, hash))
 }
 
-/// Spends the e-mail's code once the address is known to be free on the site.
+/// Spends the e-mail's code once the address is known to be free on the site. The code
+/// is checked first: only whoever reads the mailbox learns that the address is taken.
 async fn spend_email_code(
     ctx: &AppContext,
     site: Site,
@@ -116,9 +117,8 @@ async fn spend_email_code(
     purpose: CodePurpose,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    ensure_email_free(ctx, site, email).await?;
     let code = required(email_code, "emailCode")?;
-    codes::consume(
+    let matched = codes::check(
         ctx,
         CodeChannel::Email,
         email.as_str(),
@@ -127,7 +127,9 @@ async fn spend_email_code(
         "emailCode",
         now,
     )
-    .await
+    .await?;
+    ensure_email_free(ctx, site, email).await?;
+    codes::claim(ctx, matched, now).await
 }
 
 /// The login method a provider's authorization code stands for (LOG-08).

@@ -100,7 +100,7 @@ pub async fn bind(
             password_guard::check(
                 ctx,
                 meta,
-                &candidate,
+                password_guard::Named::Principal(&candidate),
                 &principal.principal_key(),
                 given,
                 Some(stored.clone()),

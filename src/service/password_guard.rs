@@ -1,5 +1,7 @@
 //! The password check behind the day's failure counters (LOG-07): captcha after three
 //! failures, a lock after ten, shared by every server instance through the database.
+//! Counted per attempted identifier: one that names nobody walks the same path, so the
+//! answers never tell which e-mails or sub-users exist.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
@@ -13,10 +15,28 @@ use super::{
 use crate::{
     crypto, db,
     domain::{
-        SitePolicy,
+        LoginMethodKind, Site, SitePolicy,
         lockout::{self, FailureCounter, PasswordGate},
     },
 };
+
+/// Whom a password attempt names.
+pub enum Named<'a> {
+    Principal(&'a Candidate),
+    /// An identifier that leads to no principal: counted under a keyed hash of it.
+    Nobody {
+        site: Site,
+        method: Option<LoginMethodKind>,
+    },
+}
+
+/// The counter key of an identifier that names nobody (its parts as typed, normalised by
+/// the caller); keyed, so the table holds nothing readable.
+pub fn unknown_key(ctx: &AppContext, parts: &[&str]) -> String {
+    let mut all = vec!["login-identifier"];
+    all.extend_from_slice(parts);
+    format!("unknown:{}", ctx.secret.keyed_hash(&all))
+}
 
 /// Checks a password behind the day's failure counter. The failure is counted *before*
 /// the hash is checked and given back on success, so parallel guesses all see each
@@ -25,14 +45,22 @@ use crate::{
 pub async fn check(
     ctx: &AppContext,
     meta: &RequestMeta,
-    candidate: &Candidate,
+    named: Named<'_>,
     key: &str,
     password: &str,
     stored_hash: Option<String>,
     captcha: Option<&str>,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let site = site_of(&candidate.account);
+    let (site, account_id, sub_user_id, method) = match &named {
+        Named::Principal(candidate) => (
+            site_of(&candidate.account),
+            Some(candidate.account.id),
+            candidate.sub_user_id,
+            candidate.method,
+        ),
+        Named::Nobody { site, method } => (*site, None, None, *method),
+    };
     let policy = ctx.policies.for_site(site);
     let captcha_solved = match captcha {
         Some(response) if !response.is_empty() => {
@@ -43,15 +71,13 @@ pub async fn check(
         _ => false,
     };
     let refuse = |reason: &'static str| LoginAttempt {
-        account_id: Some(candidate.account.id),
-        sub_user_id: candidate.sub_user_id,
-        method: candidate.method,
+        account_id,
+        sub_user_id,
+        method,
         failure_reason: Some(reason),
     };
 
-    if let Err(err) =
-        reserve_attempt(ctx, candidate.account.id, key, captcha_solved, policy, now).await
-    {
+    if let Err(err) = reserve_attempt(ctx, account_id, key, captcha_solved, policy, now).await {
         let reason = match &err {
             ServiceError::Refused(r) if r.code == ErrorCode::CaptchaRequired => "CAPTCHA_REQUIRED",
             ServiceError::Refused(_) => "ACCOUNT_LOCKED",
@@ -60,6 +86,7 @@ pub async fn check(
         audit::record_login(&ctx.db, refuse(reason), meta, now).await?;
         return Err(err);
     }
+    // Without a stored hash the same work is spent, so timing does not tell either.
     if crypto::verify_password(password.to_owned(), stored_hash).await {
         give_back_attempt(ctx, key, policy, now).await?;
         Ok(())
@@ -79,7 +106,7 @@ pub(super) fn invalid_credentials() -> ServiceError {
 /// Counts one failure in advance, or refuses when locked or when a captcha is due.
 async fn reserve_attempt(
     ctx: &AppContext,
-    account_id: i64,
+    account_id: Option<i64>,
     key: &str,
     captcha_solved: bool,
     policy: &SitePolicy,

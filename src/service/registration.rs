@@ -8,6 +8,7 @@ use super::{
     AppContext, RequestMeta, ServiceError, ServiceResult,
     audit::{self, AuditEntry, LoginAttempt},
     identifiers::{self, NewLoginMethod},
+    rate_limit,
     sessions::{self, OpenedSession},
 };
 use crate::{
@@ -32,6 +33,14 @@ pub struct Registered {
     pub session: OpenedSession,
 }
 
+/// Registration attempts from one client address, successful or not: registration
+/// answers about codes and identities, and no client may ask without bound.
+const REGISTRATIONS_PER_CLIENT: rate_limit::Limit = rate_limit::Limit {
+    scope: "register-per-client",
+    max_hits: 60,
+    window: chrono::TimeDelta::hours(1),
+};
+
 /// Registers an account by any of the five methods; it is effective at once (ACC-02).
 pub async fn register(
     ctx: &AppContext,
@@ -39,6 +48,9 @@ pub async fn register(
     form: Registration,
     now: DateTime<Utc>,
 ) -> ServiceResult<Registered> {
+    if let Some(client) = &meta.client_address {
+        rate_limit::hit(&ctx.db, REGISTRATIONS_PER_CLIENT, client, now).await?;
+    }
     let site = form
         .site
         .ok_or_else(|| ServiceError::BadInput("site is required".into()))?;

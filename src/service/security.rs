@@ -104,7 +104,8 @@ async fn check_current_password(
         )
     })?;
     let key = principal.principal_key();
-    password_guard::check(ctx, meta, candidate, &key, current, stored, None, now)
+    let named = password_guard::Named::Principal(candidate);
+    password_guard::check(ctx, meta, named, &key, current, stored, None, now)
         .await
         .map_err(|err| match err {
             ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {
@@ -299,12 +300,11 @@ pub async fn change_secure_phone(
     prove_new_contact(ctx, &account, proof, factor, now).await?;
 
     let txn = db::begin_write(&ctx.db).await?;
-    db::lock_scope(
-        &txn,
-        "secure-phone",
-        &format!("{}:{}", site.as_str(), phone.as_str()),
-    )
-    .await?;
+    // Keyed: the lock row outlives the account and must not keep the number readable.
+    let phone_key = ctx
+        .secret
+        .keyed_hash(&["secure-phone", site.as_str(), phone.as_str()]);
+    db::lock_scope(&txn, "secure-phone", &phone_key).await?;
     if accounts_on_phone(&txn, site, phone.as_str(), account.id).await?
         >= u64::try_from(limit).unwrap_or(0)
     {

@@ -12,7 +12,7 @@ use super::{
     sessions::{self, OpenedSession},
 };
 use crate::{
-    crypto, db,
+    db,
     domain::{
         Email, Lifecycle, LoginMethodKind, Site,
         member::{MemberKind, UserName},
@@ -79,15 +79,15 @@ pub async fn with_password(
         None => None,
     };
     let Some(account) = account else {
-        // Spend the same work as a real check, so timing does not reveal unknown e-mails.
-        crypto::verify_password(password.to_owned(), None).await;
-        let attempt = LoginAttempt {
-            account_id: None,
-            sub_user_id: None,
-            method,
-            failure_reason: Some("INVALID_CREDENTIALS"),
-        };
-        audit::record_login(&ctx.db, attempt, meta, now).await?;
+        // LOG-07 for an e-mail that names nobody: the same counter, captcha and lock, so
+        // the answers do not reveal which e-mails are registered.
+        let typed = email.as_ref().map_or_else(
+            || raw_email.trim().to_lowercase(),
+            |e| e.as_str().to_owned(),
+        );
+        let key = password_guard::unknown_key(ctx, &[site.as_str(), "EMAIL", &typed]);
+        let nobody = password_guard::Named::Nobody { site, method };
+        password_guard::check(ctx, meta, nobody, &key, password, None, captcha, now).await?;
         return Err(password_guard::invalid_credentials());
     };
     let key = principal_key(account.id, None);
@@ -97,7 +97,8 @@ pub async fn with_password(
         account,
     };
     let stored = candidate.account.password_hash.clone();
-    match password_guard::check(ctx, meta, &candidate, &key, password, stored, captcha, now).await {
+    let named = password_guard::Named::Principal(&candidate);
+    match password_guard::check(ctx, meta, named, &key, password, stored, captcha, now).await {
         Ok(()) => finish(ctx, meta, candidate, device_token, now).await,
         Err(err) => Err(err),
     }
@@ -134,16 +135,17 @@ pub async fn with_sub_user(
         }
         _ => None,
     };
+    let site = root.as_ref().map_or(Site::China, site_of);
     let (Some(root), Some(member)) = (root, member) else {
-        // The same work as a real check: unknown names and accounts take as long.
-        crypto::verify_password(password.to_owned(), None).await;
-        let attempt = LoginAttempt {
-            account_id: None,
-            sub_user_id: None,
-            method: None,
-            failure_reason: Some("INVALID_CREDENTIALS"),
-        };
-        audit::record_login(&ctx.db, attempt, meta, now).await?;
+        // LOG-07 for a root and user name that name nobody: the same path as a real
+        // sub-user's, so the answers do not reveal which sub-users exist.
+        let typed_name = user_name.trim().to_lowercase();
+        let key = password_guard::unknown_key(
+            ctx,
+            &["SUB_USER", root_account_number.trim(), &typed_name],
+        );
+        let nobody = password_guard::Named::Nobody { site, method: None };
+        password_guard::check(ctx, meta, nobody, &key, password, None, captcha, now).await?;
         return Err(password_guard::invalid_credentials());
     };
     let key = principal_key(root.id, Some(member.id));
@@ -155,7 +157,7 @@ pub async fn with_sub_user(
     password_guard::check(
         ctx,
         meta,
-        &candidate,
+        password_guard::Named::Principal(&candidate),
         &key,
         password,
         member.password_hash,

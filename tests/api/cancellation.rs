@@ -276,8 +276,8 @@ async fn cancellations(app: &TestApp, id: i64) -> Vec<entity::cancellations::Mod
     rows
 }
 
-/// Every stored row that may hold personal data, outside the outbox (which stands in for
-/// the SMS and e-mail providers: what was sent has left the system).
+/// Every stored row of every table, outside the outbox (which stands in for the SMS and
+/// e-mail providers: what was sent has left the system).
 async fn stored_text(app: &TestApp) -> String {
     let mut text = String::new();
     macro_rules! dump {
@@ -286,15 +286,33 @@ async fn stored_text(app: &TestApp) -> String {
             text.push_str(&format!("{rows:?}"));
         )*};
     }
+    // SECURITY erasure-keys: lock keys, rate-limit buckets and code rows too.
     dump!(
+        access_keys,
+        account_standings,
         accounts,
-        verifications,
         audit_events,
-        login_methods,
+        cancellations,
+        enterprise_quotas,
+        hardware_tokens,
+        lockout_counters,
+        login_challenges,
         login_events,
+        login_methods,
+        mfa_bindings,
+        mfa_devices,
+        mfa_recovery_codes,
+        project_members,
+        projects,
+        quota_locks,
+        rate_limit_buckets,
+        scheduled_job_runs,
+        server_settings,
         sessions,
         sub_users,
-        verification_codes
+        trusted_devices,
+        verification_codes,
+        verifications
     );
     text
 }
@@ -660,6 +678,20 @@ async fn cooling_off_ends_in_completion_and_erasure(app: TestApp) {
     )
     .await;
     assert_eq!(bound["userErrors"], json!([]), "{bound}");
+    // Finding the account by its phone leaves a rate-limit bucket for the number.
+    app.advance(61).await;
+    let code = app.code_for("SMS", phone, "FIND_ACCOUNT").await;
+    let found = app
+        .gql(
+            "mutation($i: FindAccountsInput!) { findAccounts(input: $i) { userErrors { code } } }",
+            json!({ "i": { "site": "CHINA", "channel": "SMS", "target": phone, "code": code } }),
+        )
+        .await;
+    assert_eq!(
+        found["data"]["findAccounts"]["userErrors"],
+        json!([]),
+        "{found}"
+    );
     let stored = row(&app, &account_id).await;
     assert!(stored.secure_phone.is_some() && stored.security_email.is_some());
     // The data the erasure must remove is there before (the search below is meaningful).

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::{
     db_test,
-    helpers::{OPS_TOKEN, PASSWORD, TestApp, error_code},
+    helpers::{CAPTCHA_OK, OPS_TOKEN, PASSWORD, TestApp, error_code},
     mfa::{
         HW_SECRET, bind_hardware, bind_virtual, code_now, fresh_code, protect_with_mfa,
         register_token, wrong,
@@ -287,7 +287,144 @@ async fn wrong_ops_tokens_are_counted_and_the_ops_schema_is_bounded(app: TestApp
     assert!((1..=15 * 60).contains(&retry), "{retry}");
 }
 
+const REGISTER: &str = "mutation($i: RegisterAccountInput!) { registerAccount(input: $i) {
+    userErrors { code field message } account { id } } }";
+
+const SIGN_IN_SUB_USER: &str = "mutation($i: SignInSubUserInput!) { signInSubUser(input: $i) {
+    userErrors { code field message } session { token } } }";
+
+async fn register_with(app: &TestApp, email: &str, code: &str) -> Value {
+    let input = json!({ "site": "CHINA", "method": "EMAIL", "email": email,
+                        "password": PASSWORD, "emailCode": code });
+    let out = app.gql(REGISTER, json!({ "i": input })).await;
+    assert!(out.get("errors").is_none(), "{out}");
+    out["data"]["registerAccount"].clone()
+}
+
+/// The error codes of twelve wrong passwords: three plain, one without the captcha it
+/// now needs, then eight with it (the lock comes after ten failures, LOG-07).
+async fn wrong_password_walk(
+    app: &TestApp,
+    attempt: impl Fn(Option<&str>) -> (&'static str, Value),
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    for n in 0..12 {
+        let captcha = (n >= 4).then_some(CAPTCHA_OK);
+        let (query, input) = attempt(captcha);
+        let field = if query.contains("signInSubUser") {
+            "signInSubUser"
+        } else {
+            "signIn"
+        };
+        let out = app.gql(query, json!({ "i": input })).await;
+        assert!(out.get("errors").is_none(), "{out}");
+        seen.push(error_code(&out["data"][field]));
+    }
+    seen
+}
+
+async fn nobody_can_tell_which_emails_and_sub_users_exist(app: TestApp) {
+    let (root, registered) = app.register_email("CHINA", "known@example.com").await;
+    let root_id = registered["accountId"]
+        .as_str()
+        .expect("an account ID")
+        .to_owned();
+
+    // SECURITY registration-oracle: a wrong code answers the same for a registered e-mail
+    // and for a free one; only whoever reads the mailbox learns that it is taken.
+    let known = register_with(&app, "known@example.com", "000000").await;
+    let unknown = register_with(&app, "unknown@example.com", "000000").await;
+    assert_eq!(error_code(&known), "INVALID_CODE", "{known}");
+    assert_eq!(known, unknown);
+    app.advance(61).await;
+    let code = app.code_for("EMAIL", "known@example.com", "REGISTER").await;
+    let owner = register_with(&app, "known@example.com", &code).await;
+    assert_eq!(error_code(&owner), "IDENTIFIER_TAKEN", "{owner}");
+
+    // SECURITY sign-in-oracle: wrong passwords walk the same captcha and lock for an
+    // e-mail that names nobody as for a real one (LOG-07).
+    let sign_in = |email: &'static str| {
+        move |captcha: Option<&str>| {
+            (
+                crate::sign_in::SIGN_IN,
+                json!({ "site": "CHINA", "email": email,
+                "password": "Wrong#Pass1", "captcha": captcha }),
+            )
+        }
+    };
+    let real = wrong_password_walk(&app, sign_in("known@example.com")).await;
+    let ghost = wrong_password_walk(&app, sign_in("ghost@example.com")).await;
+    let expected: Vec<String> = [
+        ["INVALID_CREDENTIALS"; 3].as_slice(),
+        &["CAPTCHA_REQUIRED"],
+        &["INVALID_CREDENTIALS"; 7],
+        &["ACCOUNT_LOCKED"],
+    ]
+    .concat()
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(real, expected);
+    assert_eq!(ghost, expected);
+
+    // SECURITY sign-in-oracle: likewise for sub-users, a real one, an unknown name under a
+    // real root, and an unknown root.
+    let created = app
+        .gql_as(
+            Some(&root),
+            "mutation($i: CreateSubUserInput!) { createSubUser(input: $i) { userErrors { code } subUser { id } } }",
+            json!({ "i": { "name": "dev1", "password": PASSWORD } }),
+        )
+        .await;
+    assert!(
+        created["data"]["createSubUser"]["subUser"]["id"].is_string(),
+        "{created}"
+    );
+    for (root_account, name) in [
+        (root_id.as_str(), "dev1"),
+        (root_id.as_str(), "ghost"),
+        ("999999999999", "dev1"),
+    ] {
+        let walk = wrong_password_walk(&app, |captcha| {
+            (
+                SIGN_IN_SUB_USER,
+                json!({ "rootAccountId": root_account, "userName": name,
+                "password": "Wrong#Pass1", "captcha": captcha }),
+            )
+        })
+        .await;
+        assert_eq!(walk, expected, "{root_account} {name}");
+    }
+    // The real sub-user is locked like a real account; nothing above spoke of existence.
+    let locked = app
+        .gql(
+            SIGN_IN_SUB_USER,
+            json!({ "i": { "rootAccountId": root_id, "userName": "dev1",
+            "password": PASSWORD, "captcha": CAPTCHA_OK } }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&locked["data"]["signInSubUser"]),
+        "ACCOUNT_LOCKED",
+        "{locked}"
+    );
+}
+
+async fn registration_attempts_are_limited_per_client(app: TestApp) {
+    // SECURITY registration-oracle: no client registers (or probes) without bound.
+    for n in 0..60 {
+        let out = register_with(&app, &format!("probe-{n}@example.com"), "000000").await;
+        assert_eq!(error_code(&out), "INVALID_CODE", "attempt {n}: {out}");
+    }
+    let code = app.code_for("EMAIL", "late@example.com", "REGISTER").await;
+    let out = register_with(&app, "late@example.com", &code).await;
+    assert_eq!(error_code(&out), "RATE_LIMITED", "{out}");
+    assert_eq!(out["account"], Value::Null, "{out}");
+}
+
 db_test!(
+    nobody_can_tell_which_emails_and_sub_users_exist,
+    registration_attempts_are_limited_per_client,
     wrong_ops_tokens_are_counted_and_the_ops_schema_is_bounded,
     hardware_binding_is_no_code_oracle_and_wrong_codes_are_limited,
     binding_a_login_method_is_protected_and_needs_the_password

@@ -383,13 +383,13 @@ async fn registration_method_unbinds_and_binds_again(app: TestApp) {
     assert_eq!(error_code(&out), "INVALID_CREDENTIALS", "{out}");
     assert_eq!(viewer_account_id(&app, &token).await, account["accountId"]);
 
-    // Bound again later with a fresh BIND_EMAIL code; the account's password stands.
+    // Bound again later with a fresh BIND_EMAIL code and the password, which stands.
     app.advance(61).await;
     let code = app.code_for("EMAIL", email, "BIND_EMAIL").await;
     let out = bind(
         &app,
         &token,
-        json!({ "kind": "EMAIL", "email": email, "emailCode": code }),
+        json!({ "kind": "EMAIL", "email": email, "emailCode": code, "password": PASSWORD }),
     )
     .await;
     assert_eq!(out["userErrors"], json!([]), "{out}");
@@ -717,25 +717,35 @@ async fn binding_an_email_checks_the_password_behind_the_failure_counter(app: Te
         assert_eq!(error_code(&out), "CAPTCHA_REQUIRED", "{out}");
         assert_eq!(out["loginMethod"], Value::Null);
     }
-    // The e-mail code alone still binds it (the account keeps its password).
+    // SECURITY bind-password-skipped: the e-mail code alone does not bind it either: an
+    // account that has a password must give it.
     let out = bind(
         &app,
         &token,
         json!({ "kind": "EMAIL", "email": email, "emailCode": code }),
     )
     .await;
-    assert_eq!(out["userErrors"], json!([]), "{out}");
-    // The three guesses are the day's failures for sign-in too.
-    let out = sign_in(&app, "CHINA", email, PASSWORD, None).await;
-    assert_eq!(error_code(&out), "CAPTCHA_REQUIRED", "{out}");
-    let out = sign_in(
+    assert_eq!(error_code(&out), "INVALID_CREDENTIALS", "{out}");
+    assert_eq!(out["userErrors"][0]["field"], json!(["input", "password"]));
+    assert_eq!(out["loginMethod"], Value::Null);
+    // The next day (the site's) the counter starts again: the right password binds it,
+    // and signs in. The session has run out by then: WeChat signs in again.
+    app.advance(14 * 3600 + 61).await;
+    let wechat = sign_in_with_provider(
         &app,
-        "CHINA",
-        email,
-        PASSWORD,
-        Some(crate::helpers::CAPTCHA_OK),
+        json!({ "site": "CHINA", "kind": "WECHAT", "providerCode": "sandbox:wx-oracle" }),
     )
     .await;
+    let token = session_token(&wechat);
+    let code = app.code_for("EMAIL", email, "BIND_EMAIL").await;
+    let out = bind(
+        &app,
+        &token,
+        json!({ "kind": "EMAIL", "email": email, "password": PASSWORD, "emailCode": code }),
+    )
+    .await;
+    assert_eq!(out["userErrors"], json!([]), "{out}");
+    let out = sign_in(&app, "CHINA", email, PASSWORD, None).await;
     session_token(&out);
 }
 
