@@ -144,8 +144,8 @@ async fn eight_accounts_racing_one_enterprise_verify_exactly_the_quota(app: Test
     );
 }
 
-async fn racing_pending_requests_hold_places_too(app: TestApp) {
-    // Remittances stay pending: the places they hold are what the race is about.
+async fn racing_proofs_fill_the_quota_exactly(app: TestApp) {
+    // Remittances not yet confirmed hold no place (VER-23): all six wait for their amount.
     let tokens = accounts(&app, 6, "pend").await;
     let code = credit_code(43);
     let outcomes = join_all(tokens.iter().map(|token| {
@@ -157,12 +157,60 @@ async fn racing_pending_requests_hold_places_too(app: TestApp) {
         )
     }))
     .await;
-    let pending = outcomes
+    let pending: Vec<Value> = outcomes
         .iter()
         .filter(|p| p["verification"]["state"] == "PENDING")
+        .map(|p| p["verification"]["id"].clone())
+        .collect();
+    // RULE VER-23
+    assert_eq!(pending.len(), 6, "{outcomes:?}");
+    let mut amounts = Vec::new();
+    for id in &pending {
+        let out = app
+            .ops(
+                "query($id: ID!) { remittanceAmount(verificationId: $id) }",
+                json!({ "id": id }),
+            )
+            .await;
+        amounts.push(
+            out["data"]["remittanceAmount"]
+                .as_str()
+                .expect("an amount")
+                .to_owned(),
+        );
+    }
+    // The six proofs arrive at once: the quota is checked at each, under one lock.
+    let confirmed = join_all(tokens.iter().zip(&pending).zip(&amounts).map(
+        |((token, id), amount)| {
+            let app = app.clone();
+            async move {
+                let out = app
+                    .gql_as(
+                        Some(token),
+                        "mutation($i: ConfirmRemittanceInput!) { confirmRemittance(input: $i) {
+                        userErrors { code } verification { state } } }",
+                        json!({ "i": { "verificationId": id, "amount": amount } }),
+                    )
+                    .await;
+                out["data"]["confirmRemittance"].clone()
+            }
+        },
+    ))
+    .await;
+    let approved = confirmed
+        .iter()
+        .filter(|p| p["verification"]["state"] == "APPROVED")
         .count();
-    // RULE VER-10
-    assert_eq!(pending, 3, "{outcomes:?}");
+    // RULE VER-10 RULE VER-23 (CHINA enterprise quota 3, VER-09)
+    assert_eq!(approved, 3, "{confirmed:?}");
+    assert_eq!(
+        confirmed
+            .iter()
+            .filter(|p| error_code(p) == "IDENTITY_QUOTA_EXCEEDED")
+            .count(),
+        3,
+        "{confirmed:?}"
+    );
 }
 
 async fn one_account_racing_itself_gets_one_request(app: TestApp) {
@@ -389,7 +437,7 @@ async fn a_person_runs_every_flow_as_in_graphiql(app: TestApp) {
 db_test!(
     eight_accounts_racing_one_identity_verify_exactly_three,
     eight_accounts_racing_one_enterprise_verify_exactly_the_quota,
-    racing_pending_requests_hold_places_too,
+    racing_proofs_fill_the_quota_exactly,
     one_account_racing_itself_gets_one_request,
     a_change_needs_a_second_factor_under_operation_protection,
     identity_numbers_are_stored_hashed_and_sealed_only,

@@ -387,6 +387,111 @@ async fn confirm(app: &TestApp, token: &str, id: &Value, amount: &str) -> Value 
 }
 
 // ---------------------------------------------------------------------------------------
+// VER-23: a request not yet proven holds no place; the quota is checked at the proof
+// ---------------------------------------------------------------------------------------
+
+async fn unproven_requests_cannot_squat_the_quota(app: TestApp) {
+    // SECURITY quota-squatting: strangers submit RECHARGE and CORPORATE_REMITTANCE requests
+    // with a public credit code and never pay.
+    let code = credit_code(1301);
+    let mut squatters = Vec::new();
+    for n in 0..3 {
+        let (token, _) = app
+            .register_email("CHINA", &format!("squatter-{n}@example.com"))
+            .await;
+        squatters.push(token);
+    }
+    let first = submitted(
+        &app,
+        &squatters[0],
+        recharge("公开公司", &code, 41),
+        "PENDING",
+    )
+    .await;
+    let second = submitted(
+        &app,
+        &squatters[1],
+        recharge("公开公司", &code, 41),
+        "PENDING",
+    )
+    .await;
+    let remitting = submitted(
+        &app,
+        &squatters[2],
+        enterprise("CORPORATE_REMITTANCE", "公开公司", &code, 41),
+        "PENDING",
+    )
+    .await;
+
+    // RULE VER-23: the real enterprise verifies its three accounts all the same.
+    let mut owners = Vec::new();
+    for n in 0..3 {
+        let (token, _) = app
+            .register_email("CHINA", &format!("real-owner-{n}@example.com"))
+            .await;
+        verify_enterprise(&app, &token, "公开公司", &code, 41).await;
+        owners.push(token);
+    }
+
+    // RULE VER-23: a proof that arrives to a full quota is refused, and the refusal tells
+    // neither which nor how many accounts use the enterprise.
+    let amount = remittance_amount(&app, &remitting["id"]).await;
+    let refused = confirm(&app, &squatters[2], &remitting["id"], &amount).await;
+    assert_refused(&refused, "IDENTITY_QUOTA_EXCEEDED", None);
+    let message = refused["userErrors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(!message.chars().any(|c| c.is_ascii_digit()), "{message}");
+    let page = state(&app, &squatters[2]).await;
+    assert_eq!(page["verificationStatus"], "UNVERIFIED", "{page}");
+    assert!(page["pendingVerification"].is_null(), "{page}");
+    assert_eq!(
+        page["verificationHistory"]["edges"][0]["node"]["state"], "REJECTED",
+        "{page}"
+    );
+
+    // RULE VER-23: a recharge paid to a full quota is rejected, and the payment credited.
+    let paid = first["rechargeAmount"]
+        .as_str()
+        .expect("an amount")
+        .to_owned();
+    let (ok, message) = ops_result(
+        &app,
+        "mutation($id: ID!, $a: String!) {
+            reportRechargeReceived(verificationId: $id, amount: $a) { ok message } }",
+        json!({ "id": first["id"], "a": paid }),
+        "reportRechargeReceived",
+    )
+    .await;
+    assert!(ok, "{message}");
+    assert!(
+        message.as_str().unwrap_or_default().contains("credited"),
+        "{message}"
+    );
+    let page = state(&app, &squatters[0]).await;
+    assert_eq!(page["verificationStatus"], "UNVERIFIED", "{page}");
+    assert_eq!(
+        page["verificationHistory"]["edges"][0]["node"]["state"], "REJECTED",
+        "{page}"
+    );
+
+    // With a place made by the operator, the next proof verifies.
+    assert!(set_quota(&app, &code, 4).await);
+    let paid = second["rechargeAmount"]
+        .as_str()
+        .expect("an amount")
+        .to_owned();
+    assert!(report_recharge(&app, &second["id"], &paid).await);
+    assert_eq!(
+        state(&app, &squatters[1]).await["verificationStatus"],
+        "VERIFIED"
+    );
+    for owner in &owners {
+        assert_eq!(state(&app, owner).await["verificationStatus"], "VERIFIED");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // VER-06, VER-05: foreign legal persons and non-mainland enterprises on the CHINA site
 // ---------------------------------------------------------------------------------------
 
@@ -1993,6 +2098,7 @@ async fn other_accounts_verification_ids_are_not_found(app: TestApp) {
 }
 
 db_test!(
+    unproven_requests_cannot_squat_the_quota,
     foreign_legal_person_may_not_use_the_legal_person_methods,
     china_site_refuses_enterprises_from_outside_the_mainland,
     young_licence_fails_the_legal_person_methods,

@@ -23,7 +23,7 @@ use crate::{
     db,
     domain::{
         FreezeReason, FreezeReasons, Site,
-        verification::{SubjectKind, VerificationState},
+        verification::{SubjectKind, VerificationMethod, VerificationState},
     },
 };
 
@@ -39,12 +39,30 @@ fn in_force_condition() -> Condition {
         .add(Column::SupersededAt.is_null())
 }
 
-/// Rows that hold a place in an identity's quota (in force, or pending a decision); also
-/// what the console's current-verification loader reads.
+/// The account's current rows (in force, or pending a decision); what the console's
+/// current-verification loader reads.
 pub fn counted_condition() -> Condition {
     Condition::any()
         .add(in_force_condition())
         .add(Column::State.eq(PENDING))
+}
+
+/// VER-23: methods whose pending request the subject has not proven yet (nothing paid,
+/// no amount confirmed); such a request holds no place in the identity's quota.
+const UNPROVEN_WHILE_PENDING: [VerificationMethod; 2] = [
+    VerificationMethod::Recharge,
+    VerificationMethod::CorporateRemittance,
+];
+
+/// Rows that hold a place in an identity's quota (VER-08, VER-09, VER-23): in force, or
+/// pending with a request the subject has proven.
+fn quota_condition() -> Condition {
+    let proven_pending = Condition::all()
+        .add(Column::State.eq(PENDING))
+        .add(Column::Method.is_not_in(UNPROVEN_WHILE_PENDING.map(VerificationMethod::as_str)));
+    Condition::any()
+        .add(in_force_condition())
+        .add(proven_pending)
 }
 
 /// The account's verification in force and its pending request, in one query.
@@ -109,8 +127,10 @@ pub fn seal(secret: &SecretKey, plain: &str) -> ServiceResult<String> {
         .map_err(ServiceError::internal)
 }
 
-/// VER-08..10: refuses when `identity_hash` already holds its quota of *other* accounts of
-/// the site (in force or pending). Serialised per identity, so parallel submissions queue.
+/// VER-08..10, VER-23: refuses when `identity_hash` already holds its quota of *other*
+/// accounts of the site (in force, or pending and proven). Serialised per identity, so
+/// parallel submissions and proofs queue. The refusal says neither which nor how many
+/// accounts use the identity.
 async fn hold_quota_place(
     ctx: &AppContext,
     txn: &DatabaseTransaction,
@@ -141,7 +161,7 @@ async fn hold_quota_place(
         .filter(Column::IdentityHash.eq(identity_hash))
         .filter(Column::AccountId.ne(account_id))
         .filter(Column::AccountId.in_subquery(site_accounts))
-        .filter(counted_condition())
+        .filter(quota_condition())
         .into_tuple()
         .all(txn)
         .await?;
@@ -153,11 +173,58 @@ async fn hold_quota_place(
         return Err(ServiceError::refused(
             ErrorCode::IdentityQuotaExceeded,
             format!(
-                "{what} already verifies {quota} accounts, its quota; change the verification of one of them first"
+                "{what} has no verification place left: an account verified with it must change its verification first"
             ),
         ));
     }
     Ok(())
+}
+
+/// What becomes of a proof that arrives (VER-23): the request is approved, or it found
+/// the identity's quota full and was rejected; either way the caller commits.
+pub(super) enum Proven {
+    Approved(Model),
+    QuotaFull {
+        rejected: Model,
+        refusal: ServiceError,
+    },
+}
+
+/// VER-23: a pending request is approved only if its identity still has a place, checked
+/// under the identity's lock; otherwise it is rejected with the reason the user reads.
+async fn approve_within_quota(
+    ctx: &AppContext,
+    txn: &DatabaseTransaction,
+    row: Model,
+    now: DateTime<Utc>,
+) -> ServiceResult<Proven> {
+    let account = entity::accounts::Entity::find_by_id(row.account_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("account"))?;
+    let site = super::accounts::site_of(&account);
+    let kind = SubjectKind::parse(&row.subject_kind).ok_or_else(|| {
+        ServiceError::internal(format!("verification {}: unknown subject kind", row.id))
+    })?;
+    let identity = row.identity_hash.clone();
+    match hold_quota_place(ctx, txn, site, row.account_id, kind, &identity).await {
+        Ok(()) => Ok(Proven::Approved(approve(txn, row, now).await?)),
+        Err(refusal @ ServiceError::Refused(_)) => {
+            let reason = refusal_message(&refusal);
+            let rejected = decided(row, VerificationState::Rejected, Some(reason), now)
+                .update(txn)
+                .await?;
+            Ok(Proven::QuotaFull { rejected, refusal })
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn refusal_message(err: &ServiceError) -> String {
+    match err {
+        ServiceError::Refused(r) => r.message.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Marks a pending request decided; `pending_account_id` is cleared so a new request may start.

@@ -7,7 +7,7 @@ use sea_orm::{
     QueryFilter, QuerySelect, Set, sea_query::Expr,
 };
 
-use super::{Column, Entity, Model, PENDING, approve, decided};
+use super::{Column, Entity, Model, PENDING, Proven, approve_within_quota, decided};
 use crate::{
     db,
     domain::{
@@ -91,11 +91,20 @@ pub async fn confirm_remittance(
         AuditEntry::by(principal, action).target(format!("Verification:{verification_id}"))
     };
     if row.remittance_amount_cents == Some(amount.cents()) {
-        let row = approve(&txn, row, now).await?;
-        audit::record(&txn, entry("verification.remittance_confirmed"), meta, now).await?;
-        let account = accounts::load(&txn, principal.account_id).await?;
-        txn.commit().await?;
-        return Ok((row, account));
+        // VER-23: the proof has arrived; the quota is checked now, under the same lock.
+        return match approve_within_quota(ctx, &txn, row, now).await? {
+            Proven::Approved(row) => {
+                audit::record(&txn, entry("verification.remittance_confirmed"), meta, now).await?;
+                let account = accounts::load(&txn, principal.account_id).await?;
+                txn.commit().await?;
+                Ok((row, account))
+            }
+            Proven::QuotaFull { refusal, .. } => {
+                audit::record(&txn, entry("verification.quota_full"), meta, now).await?;
+                txn.commit().await?;
+                Err(refusal)
+            }
+        };
     }
     let left = row
         .remittance_attempts_left
@@ -205,10 +214,36 @@ pub async fn review(
         return Err(not_pending("waiting for a review"));
     }
     let (row, notice) = match reason {
-        None => (
-            approve(&txn, row, now).await?,
-            "Your real-name verification has been approved.".to_owned(),
-        ),
+        None => match approve_within_quota(ctx, &txn, row, now).await? {
+            Proven::Approved(row) => (
+                row,
+                "Your real-name verification has been approved.".to_owned(),
+            ),
+            Proven::QuotaFull { rejected, refusal } => {
+                let notice = format!(
+                    "Your real-name verification was rejected: {}",
+                    rejected.rejection_reason.clone().unwrap_or_default()
+                );
+                audit::record(
+                    &txn,
+                    operator_entry(&rejected, "verification.quota_full"),
+                    meta,
+                    now,
+                )
+                .await?;
+                let account = accounts::load(&txn, rejected.account_id).await?;
+                txn.commit().await?;
+                accounts::notify_security_contacts(
+                    ctx,
+                    &account,
+                    "VERIFICATION_DECISION",
+                    &notice,
+                    now,
+                )
+                .await?;
+                return Err(refusal);
+            }
+        },
         Some(reason) => {
             let notice = format!("Your real-name verification was rejected: {reason}");
             let row = decided(row, VerificationState::Rejected, Some(reason), now)
@@ -259,7 +294,16 @@ pub async fn recharge_received(
             "the payment is not the amount named; the verification stays pending",
         ));
     }
-    let row = approve(&txn, row, now).await?;
+    // VER-23: the payment proves the request; the quota is checked now, under the same
+    // lock. Paid money is credited either way (VER-12).
+    let (row, action, outcome) = match approve_within_quota(ctx, &txn, row, now).await? {
+        Proven::Approved(row) => (row, "verification.recharge_received", "verified"),
+        Proven::QuotaFull { rejected, .. } => (
+            rejected,
+            "verification.quota_full",
+            "rejected: the identity's quota is full",
+        ),
+    };
     ctx.billing
         .credit(
             &txn,
@@ -269,15 +313,9 @@ pub async fn recharge_received(
             now,
         )
         .await?;
-    audit::record(
-        &txn,
-        operator_entry(&row, "verification.recharge_received"),
-        meta,
-        now,
-    )
-    .await?;
+    audit::record(&txn, operator_entry(&row, action), meta, now).await?;
     txn.commit().await?;
-    Ok(format!("verified; {amount} yuan credited to the balance"))
+    Ok(format!("{outcome}; {amount} yuan credited to the balance"))
 }
 
 /// VER-11, VER-12: remittances and recharges past their window expire. One statement, so
