@@ -26,6 +26,15 @@ macro_rules! contract_enum {
                     _ => None,
                 }
             }
+
+            /// A value read back from `column`: a spelling this version does not know (a
+            /// corrupted row, or one a newer version wrote) fails closed, never a default.
+            pub fn from_stored(
+                column: &'static str,
+                s: &str,
+            ) -> Result<Self, $crate::domain::enums::UnknownStoredValue> {
+                Self::parse(s).ok_or($crate::domain::enums::UnknownStoredValue { column })
+            }
         }
 
         impl ::std::fmt::Display for $name {
@@ -37,6 +46,21 @@ macro_rules! contract_enum {
 }
 
 pub(crate) use contract_enum;
+
+/// A stored column held a value outside its vocabulary: an internal fault, never guessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{column} holds a value this version does not know")]
+pub struct UnknownStoredValue {
+    pub column: &'static str,
+}
+
+contract_enum! {
+    /// MFA-01: the two kinds of device.
+    MfaDeviceKind {
+        Virtual => "VIRTUAL",
+        Hardware => "HARDWARE",
+    }
+}
 
 contract_enum! {
     /// ACC-01: the site an account belongs to; data never crosses sites.

@@ -17,7 +17,8 @@ pub mod verification;
 
 pub use email::Email;
 pub use enums::{
-    AccountStatus, CodeChannel, CodePurpose, FreezeReason, Lifecycle, LoginMethodKind, Site,
+    AccountStatus, CodeChannel, CodePurpose, FreezeReason, Lifecycle, LoginMethodKind,
+    MfaDeviceKind, Site,
 };
 pub use lockout::{FailureCounter, PasswordGate};
 pub use money::Money;

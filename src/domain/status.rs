@@ -14,13 +14,15 @@ impl FreezeReasons {
         Self::default()
     }
 
-    /// Lenient on purpose: a stored value written by a newer version must not lock the account out.
-    pub fn parse_csv(csv: &str) -> Self {
-        Self(
-            csv.split(',')
-                .filter_map(|s| FreezeReason::parse(s.trim()))
-                .collect(),
-        )
+    /// The stored set read back: an unknown reason fails closed (dropping it would make a
+    /// frozen account look free).
+    pub fn from_stored(csv: &str) -> Result<Self, super::enums::UnknownStoredValue> {
+        csv.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| FreezeReason::from_stored("accounts.freeze_reasons", s))
+            .collect::<Result<_, _>>()
+            .map(Self)
     }
 
     /// Sorted, so equal sets are stored as equal strings.
@@ -82,6 +84,7 @@ pub fn can_buy_or_create(lifecycle: Lifecycle, reasons: &FreezeReasons) -> bool 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn reasons(list: &[FreezeReason]) -> FreezeReasons {
@@ -90,14 +93,19 @@ mod tests {
 
     #[test]
     fn csv_round_trips_sorted_and_ignores_junk() {
-        let parsed = FreezeReasons::parse_csv(" OVERDUE_PAYMENT,,VIOLATION, BOGUS ,VIOLATION");
+        let parsed = FreezeReasons::from_stored(" OVERDUE_PAYMENT,,VIOLATION, VIOLATION").unwrap();
         assert_eq!(
             parsed,
             reasons(&[FreezeReason::Violation, FreezeReason::OverduePayment])
         );
         assert_eq!(parsed.to_csv(), "VIOLATION,OVERDUE_PAYMENT");
-        assert_eq!(FreezeReasons::parse_csv(&parsed.to_csv()), parsed);
-        assert!(FreezeReasons::parse_csv("").is_empty());
+        assert_eq!(
+            FreezeReasons::from_stored(&parsed.to_csv()).unwrap(),
+            parsed
+        );
+        assert!(FreezeReasons::from_stored("").unwrap().is_empty());
+        // An unknown reason is an error, not a reason quietly dropped.
+        assert!(FreezeReasons::from_stored("VIOLATION,BOGUS").is_err());
         assert_eq!(FreezeReasons::new().to_csv(), "");
     }
 

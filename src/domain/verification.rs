@@ -213,6 +213,16 @@ pub struct InForce {
     pub decided_at: DateTime<Utc>,
 }
 
+/// VER-14: a decision in force is approved and not yet replaced or revoked.
+pub fn is_in_force(state: VerificationState, superseded: bool) -> bool {
+    state == VerificationState::Approved && !superseded
+}
+
+/// VER-15: the next change may start one interval after the decision in force.
+pub fn next_change_allowed_at(decided_at: DateTime<Utc>, interval: TimeDelta) -> DateTime<Utc> {
+    decided_at + interval
+}
+
 /// Why a change may not start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangeRefusal {
@@ -283,7 +293,7 @@ pub fn classify_change(
             }
         },
     };
-    let next_allowed = current.decided_at + interval;
+    let next_allowed = next_change_allowed_at(current.decided_at, interval);
     if now < next_allowed {
         return Err(ChangeRefusal::TooSoon(next_allowed));
     }

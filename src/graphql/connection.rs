@@ -8,8 +8,8 @@ use async_graphql::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use super::errors::bad_input;
-use crate::service::Page;
+use super::errors::{bad_input, top_level};
+use crate::service::{Page, ServiceError};
 
 /// Extra fields of every connection.
 #[derive(Debug, Clone, SimpleObject)]
@@ -88,13 +88,17 @@ fn decode_cursor(cursor: &str) -> Option<i64> {
         .ok()
 }
 
-/// Builds the connection from a service page; `key` is the row's keyset position.
-pub fn connection<M, N: async_graphql::OutputType>(
+/// Builds the connection from a service page; `key` is the row's keyset position. A row
+/// that cannot be read (an unknown stored value) fails the field, never a guess.
+pub fn connection<M, N: async_graphql::OutputType, E>(
     page: Page<M>,
     request: PageRequest,
     key: impl Fn(&M) -> i64,
-    node: impl Fn(M) -> N,
-) -> Conn<N> {
+    node: impl Fn(M) -> Result<N, E>,
+) -> async_graphql::Result<Conn<N>>
+where
+    ServiceError: From<E>,
+{
     let mut conn = Conn::with_additional_fields(
         request.after_key.is_some(),
         page.has_next,
@@ -102,12 +106,12 @@ pub fn connection<M, N: async_graphql::OutputType>(
             total_count: i32::try_from(page.total).unwrap_or(i32::MAX),
         },
     );
-    conn.edges.extend(
-        page.rows
-            .into_iter()
-            .map(|row| Edge::new(encode_cursor(key(&row)), node(row))),
-    );
-    conn
+    for row in page.rows {
+        let cursor = encode_cursor(key(&row));
+        let node = node(row).map_err(|e| top_level(ServiceError::from(e)))?;
+        conn.edges.push(Edge::new(cursor, node));
+    }
+    Ok(conn)
 }
 
 #[cfg(test)]

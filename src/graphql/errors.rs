@@ -71,14 +71,31 @@ macro_rules! payloads {
 pub(crate) use payloads;
 
 /// Maps a use-case result to its payload: refusals become `userErrors`, other failures
-/// top-level errors.
-pub fn respond<T, P: Payload>(
+/// top-level errors. `ok` builds the payload, and may fail when a stored row cannot be read.
+pub fn respond<T, P: Payload, R: PayloadResult<P>>(
     result: ServiceResult<T>,
-    ok: impl FnOnce(T) -> P,
+    ok: impl FnOnce(T) -> R,
 ) -> async_graphql::Result<P> {
     match result {
-        Ok(value) => Ok(ok(value)),
+        Ok(value) => ok(value).into_result().map_err(top_level),
         Err(ServiceError::Refused(refusal)) => Ok(P::refused(vec![refusal.into()])),
         Err(other) => Err(top_level(other)),
+    }
+}
+
+/// A payload, or the payload of rows read back fail-closed.
+pub trait PayloadResult<P> {
+    fn into_result(self) -> Result<P, ServiceError>;
+}
+
+impl<P: Payload> PayloadResult<P> for P {
+    fn into_result(self) -> Result<P, ServiceError> {
+        Ok(self)
+    }
+}
+
+impl<P: Payload> PayloadResult<P> for Result<P, crate::domain::enums::UnknownStoredValue> {
+    fn into_result(self) -> Result<P, ServiceError> {
+        self.map_err(ServiceError::from)
     }
 }

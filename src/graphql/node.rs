@@ -16,7 +16,7 @@ use super::types::{
 };
 
 /// The kinds of node the console API can resolve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NodeKind {
     Account,
     LoginMethod,
@@ -98,7 +98,7 @@ pub fn expect(id: &ID, kind: NodeKind, field: &str) -> async_graphql::Result<i64
 }
 
 /// An object with a global ID.
-#[derive(Interface)]
+#[derive(Interface, Clone)]
 #[graphql(field(name = "id", ty = "&ID", desc = "The opaque global ID."))]
 pub enum Node {
     Account(Account),

@@ -126,7 +126,7 @@ async fn set_cancelling(
     account: entity::accounts::Model,
     cancelling: bool,
 ) -> ServiceResult<()> {
-    let mut reasons = FreezeReasons::parse_csv(&account.freeze_reasons);
+    let mut reasons = FreezeReasons::from_stored(&account.freeze_reasons)?;
     let lifecycle = if cancelling {
         reasons.insert(FreezeReason::CancellationPending);
         Lifecycle::Cancelling

@@ -122,6 +122,19 @@ impl From<DbErr> for ServiceError {
     }
 }
 
+/// For row conversions that cannot fail, used where fallible ones are expected.
+impl From<std::convert::Infallible> for ServiceError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
+impl From<crate::domain::enums::UnknownStoredValue> for ServiceError {
+    fn from(err: crate::domain::enums::UnknownStoredValue) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
 impl From<DomainError> for ServiceError {
     fn from(err: DomainError) -> Self {
         Self::refused_at(ErrorCode::InvalidInput, err.field, err.message)

@@ -8,6 +8,7 @@ pub mod cancellation;
 pub mod challenges;
 pub mod codes;
 pub mod error;
+pub mod finders;
 pub mod hardware_tokens;
 pub mod identifiers;
 pub mod login_methods;

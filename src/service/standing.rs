@@ -37,7 +37,7 @@ pub async fn set_freeze(
 ) -> ServiceResult<bool> {
     let txn = db::begin_write(&ctx.db).await?;
     let account = by_number(&txn, account_number).await?;
-    let mut reasons = FreezeReasons::parse_csv(&account.freeze_reasons);
+    let mut reasons = FreezeReasons::from_stored(&account.freeze_reasons)?;
     let changed = if frozen {
         reasons.insert(reason)
     } else {
@@ -110,7 +110,7 @@ pub async fn set_standing(
     row.updated_at = Set(now);
     row.save(&txn).await?;
 
-    let mut reasons = FreezeReasons::parse_csv(&account.freeze_reasons);
+    let mut reasons = FreezeReasons::from_stored(&account.freeze_reasons)?;
     let changed = if standing.overdue_payment {
         reasons.insert(FreezeReason::OverduePayment)
     } else {

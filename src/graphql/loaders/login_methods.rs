@@ -1,12 +1,12 @@
-//! Account → its login methods.
+//! Account → its login methods (rows; the GraphQL type wraps them).
 
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::DatabaseConnection;
 
 use super::LoadError;
-use crate::graphql::types::login_method::LoginMethod;
+use crate::service::finders;
 
 pub struct LoginMethodsByAccount {
     db: DatabaseConnection,
@@ -19,23 +19,15 @@ impl LoginMethodsByAccount {
 }
 
 impl Loader<i64> for LoginMethodsByAccount {
-    type Value = Vec<LoginMethod>;
+    type Value = Vec<entity::login_methods::Model>;
     type Error = LoadError;
 
     async fn load(&self, account_ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        use entity::login_methods::{Column, Entity};
-        let rows = Entity::find()
-            .filter(Column::AccountId.is_in(account_ids.iter().copied()))
-            .order_by_asc(Column::Id)
-            .all(&self.db)
-            .await?;
-        let mut by_account: HashMap<i64, Vec<LoginMethod>> =
+        let rows = finders::login_methods_of(&self.db, account_ids).await?;
+        let mut by_account: HashMap<i64, Self::Value> =
             account_ids.iter().map(|id| (*id, Vec::new())).collect();
         for row in rows {
-            by_account
-                .entry(row.account_id)
-                .or_default()
-                .push(row.into());
+            by_account.entry(row.account_id).or_default().push(row);
         }
         Ok(by_account)
     }

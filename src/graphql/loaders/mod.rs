@@ -16,7 +16,12 @@ pub use members::{
 pub use verifications::{CurrentVerifications, CurrentVerificationsByAccount};
 
 /// A loader's failure, shared by every key of the batch.
-pub type LoadError = Arc<sea_orm::DbErr>;
+pub type LoadError = Arc<crate::service::ServiceError>;
+
+/// What a failed load answers: an internal error (a database fault or an unreadable row).
+pub fn load_failed(err: LoadError) -> async_graphql::Error {
+    crate::graphql::errors::top_level(crate::service::ServiceError::Internal(err.to_string()))
+}
 
 /// Every loader of a request, each batching its relation's lookups into one query and
 /// caching them for the request (so a list can prefetch what its items will ask for).

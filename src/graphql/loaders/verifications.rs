@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 
 use super::LoadError;
+use crate::service::{finders, verification};
 
 /// The verification in force and the pending request of one account.
 #[derive(Debug, Clone, Default)]
@@ -29,12 +30,7 @@ impl Loader<i64> for CurrentVerificationsByAccount {
     type Error = LoadError;
 
     async fn load(&self, account_ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        use entity::verifications::{Column, Entity};
-        let rows = Entity::find()
-            .filter(Column::AccountId.is_in(account_ids.iter().copied()))
-            .filter(crate::service::verification::counted_condition())
-            .all(&self.db)
-            .await?;
+        let rows = finders::current_verifications_of(&self.db, account_ids).await?;
         let mut grouped: HashMap<i64, Vec<entity::verifications::Model>> =
             account_ids.iter().map(|id| (*id, Vec::new())).collect();
         for row in rows {
@@ -43,7 +39,7 @@ impl Loader<i64> for CurrentVerificationsByAccount {
         Ok(grouped
             .into_iter()
             .map(|(account_id, rows)| {
-                let (in_force, pending) = crate::service::verification::split_current(rows);
+                let (in_force, pending) = verification::split_current(rows);
                 (account_id, CurrentVerifications { in_force, pending })
             })
             .collect())

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::inputs::{SecondFactorInput, factor};
 use crate::{
+    domain::enums::UnknownStoredValue,
     graphql::{
         context,
         errors::{UserError, payloads, respond},
@@ -96,11 +97,11 @@ pub struct UpdateProtectionInput {
 
 payloads!(AccountPayload, LoginMethodPayload);
 
-fn account_payload(account: entity::accounts::Model) -> AccountPayload {
-    AccountPayload {
+fn account_payload(account: entity::accounts::Model) -> Result<AccountPayload, UnknownStoredValue> {
+    Ok(AccountPayload {
         user_errors: Vec::new(),
-        account: Some(account.into()),
-    }
+        account: Some(account.try_into()?),
+    })
 }
 
 #[Object]
@@ -211,10 +212,12 @@ impl AccountMutation {
             context::now(ctx),
         )
         .await;
-        respond(result, |(method, account)| LoginMethodPayload {
-            user_errors: Vec::new(),
-            login_method: Some(method.into()),
-            account: Some(account.into()),
+        respond(result, |(method, account)| {
+            Ok(LoginMethodPayload {
+                user_errors: Vec::new(),
+                login_method: Some(method.try_into()?),
+                account: Some(account.try_into()?),
+            })
         })
     }
 

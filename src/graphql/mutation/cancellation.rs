@@ -58,12 +58,12 @@ impl CancellationMutation {
         )
         .await;
         respond(result, |outcome| match outcome {
-            Ok(accepted) => CancellationPayload {
+            Ok(accepted) => Ok(CancellationPayload {
                 user_errors: Vec::new(),
-                cancellation: Some(accepted.into()),
+                cancellation: Some(accepted.try_into()?),
                 unmet_preconditions: None,
-            },
-            Err(cancellation::Refused(blockers)) => CancellationPayload {
+            }),
+            Err(cancellation::Refused(blockers)) => Ok(CancellationPayload {
                 user_errors: blockers
                     .iter()
                     .map(|b| UserError {
@@ -75,7 +75,7 @@ impl CancellationMutation {
                     .collect(),
                 cancellation: None,
                 unmet_preconditions: Some(blockers.iter().map(|b| b.code.to_owned()).collect()),
-            },
+            }),
         })
     }
 
@@ -99,10 +99,12 @@ impl CancellationMutation {
             context::now(ctx),
         )
         .await;
-        respond(result, |withdrawn| CancellationPayload {
-            user_errors: Vec::new(),
-            cancellation: Some(withdrawn.into()),
-            unmet_preconditions: None,
+        respond(result, |withdrawn| {
+            Ok(CancellationPayload {
+                user_errors: Vec::new(),
+                cancellation: Some(withdrawn.try_into()?),
+                unmet_preconditions: None,
+            })
         })
     }
 }

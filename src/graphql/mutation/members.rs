@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::inputs::{SecondFactorInput, factor};
 use crate::{
+    domain::enums::UnknownStoredValue,
     graphql::{
         context,
         errors::{UserError, payloads, respond},
@@ -122,11 +123,11 @@ payloads!(
     AccessKeyPayload
 );
 
-fn member_payload(member: entity::sub_users::Model) -> SubUserPayload {
-    SubUserPayload {
+fn member_payload(member: entity::sub_users::Model) -> Result<SubUserPayload, UnknownStoredValue> {
+    Ok(SubUserPayload {
         user_errors: Vec::new(),
-        sub_user: Some(member.into()),
-    }
+        sub_user: Some(member.try_into()?),
+    })
 }
 
 fn deleted(kind: NodeKind) -> impl FnOnce(i64) -> DeletePayload {
@@ -274,10 +275,12 @@ impl MembersMutation {
             context::now(ctx),
         )
         .await;
-        respond(result, |created| CreateAccessKeyPayload {
-            user_errors: Vec::new(),
-            access_key: Some(created.key.into()),
-            secret_key: Some(created.secret_key),
+        respond(result, |created| {
+            Ok(CreateAccessKeyPayload {
+                user_errors: Vec::new(),
+                access_key: Some(created.key.try_into()?),
+                secret_key: Some(created.secret_key),
+            })
         })
     }
 
@@ -298,9 +301,11 @@ impl MembersMutation {
             context::now(ctx),
         )
         .await;
-        respond(result, |key| AccessKeyPayload {
-            user_errors: Vec::new(),
-            access_key: Some(key.into()),
+        respond(result, |key| {
+            Ok(AccessKeyPayload {
+                user_errors: Vec::new(),
+                access_key: Some(key.try_into()?),
+            })
         })
     }
 

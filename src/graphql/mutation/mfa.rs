@@ -4,13 +4,17 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::account::AccountPayload;
 use crate::{
+    domain::enums::UnknownStoredValue,
     graphql::{
         context,
         errors::{UserError, payloads, respond},
         node::{NodeKind, encode, expect},
         types::mfa_device::MfaDevice,
     },
-    service::mfa_devices::{self, BoundDevice},
+    service::{
+        finders::DeviceView,
+        mfa_devices::{self, BoundDevice},
+    },
 };
 
 #[derive(Default)]
@@ -74,19 +78,21 @@ fn sub_user(id: Option<&ID>) -> async_graphql::Result<Option<i64>> {
         .transpose()
 }
 
-fn bound(b: BoundDevice) -> MfaDevicePayload {
-    let d = &b.device;
-    MfaDevicePayload {
+fn bound(b: BoundDevice) -> Result<MfaDevicePayload, UnknownStoredValue> {
+    let d = b.device;
+    let device = DeviceView {
+        id: d.id,
+        kind: crate::domain::MfaDeviceKind::from_stored("mfa_devices.kind", &d.kind)?,
+        principal_key: d.principal_key,
+        serial_number: b.serial_number,
+        bound_at: d.bound_at,
+        last_used_at: d.last_used_at,
+    };
+    Ok(MfaDevicePayload {
         user_errors: Vec::new(),
-        mfa_device: Some(MfaDevice::from_parts(
-            d.id,
-            &d.kind,
-            b.serial_number.clone(),
-            d.bound_at,
-            d.last_used_at,
-        )),
+        mfa_device: Some(MfaDevice::from_view(device)),
         recovery_codes: Some(b.recovery_codes),
-    }
+    })
 }
 
 #[Object]
@@ -171,9 +177,11 @@ impl MfaMutation {
             context::now(ctx),
         )
         .await;
-        respond(result, |account| AccountPayload {
-            user_errors: Vec::new(),
-            account: Some(account.into()),
+        respond(result, |account| {
+            Ok(AccountPayload {
+                user_errors: Vec::new(),
+                account: Some(account.try_into()?),
+            })
         })
     }
 }

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::{
+    domain::enums::UnknownStoredValue,
     domain::member::ProjectStatus,
     graphql::{
         context,
@@ -53,11 +54,11 @@ pub struct ProjectPayload {
 
 payloads!(ProjectPayload);
 
-fn project_payload(project: entity::projects::Model) -> ProjectPayload {
-    ProjectPayload {
+fn project_payload(project: entity::projects::Model) -> Result<ProjectPayload, UnknownStoredValue> {
+    Ok(ProjectPayload {
         user_errors: Vec::new(),
-        project: Some(project.into()),
-    }
+        project: Some(project.try_into()?),
+    })
 }
 
 fn project_id(id: &ID) -> async_graphql::Result<i64> {

@@ -248,11 +248,11 @@ impl SignInMutation {
                 &registered.session.token,
                 registered.session.expires_at,
             );
-            RegisterAccountPayload {
+            Ok(RegisterAccountPayload {
                 user_errors: Vec::new(),
-                account: Some(registered.account.into()),
+                account: Some(registered.account.try_into()?),
                 session: Some(registered.session.into()),
-            }
+            })
         })
     }
 

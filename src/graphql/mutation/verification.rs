@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::inputs::{SecondFactorInput, factor};
 use crate::{
+    domain::enums::UnknownStoredValue,
     graphql::{
         context,
         errors::{UserError, payloads, respond},
@@ -93,16 +94,21 @@ payloads!(VerificationPayload);
 
 fn payload(
     ctx: &Context<'_>,
-) -> impl FnOnce((entity::verifications::Model, entity::accounts::Model)) -> VerificationPayload {
+) -> impl FnOnce(
+    (entity::verifications::Model, entity::accounts::Model),
+) -> Result<VerificationPayload, UnknownStoredValue> {
     let app = context::app(ctx).clone();
     move |(row, account)| {
-        let site = crate::service::accounts::site_of(&account);
-        let interval = app.policies.for_site(site).verification_change_interval;
-        VerificationPayload {
+        let account = Account::try_from(account)?;
+        let interval = app
+            .policies
+            .for_site(account.home_site())
+            .verification_change_interval;
+        Ok(VerificationPayload {
             user_errors: Vec::new(),
-            verification: Some(Verification::new(row, interval)),
-            account: Some(account.into()),
-        }
+            verification: Some(Verification::new(row, interval)?),
+            account: Some(account),
+        })
     }
 }
 

@@ -4,12 +4,11 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::{
     graphql::errors::{bad_input, top_level},
     ports::{Clock, SandboxClock},
-    service::{AppContext, ServiceError},
+    service::{AppContext, finders},
 };
 
 #[derive(Default)]
@@ -46,13 +45,10 @@ impl SandboxQuery {
     ) -> async_graphql::Result<Option<String>> {
         let id = super::core::verification_pk(&verification_id)?;
         let app = ctx.data_unchecked::<Arc<AppContext>>();
-        let row = entity::verifications::Entity::find_by_id(id)
-            .one(&app.db)
+        let cents = finders::remittance_amount_cents(&app.db, id)
             .await
-            .map_err(|e| top_level(ServiceError::from(e)))?;
-        Ok(row
-            .and_then(|v| v.remittance_amount_cents)
-            .map(|cents| crate::domain::Money::from_cents(cents).to_string()))
+            .map_err(top_level)?;
+        Ok(cents.map(|cents| crate::domain::Money::from_cents(cents).to_string()))
     }
 
     /// SANDBOX: messages the SMS/e-mail sandbox delivered to a target, newest first.
@@ -62,7 +58,6 @@ impl SandboxQuery {
         target: String,
         #[graphql(default_with = "Some(10)")] last: Option<i32>,
     ) -> async_graphql::Result<Vec<OutboxMessage>> {
-        use entity::outbox_messages::{Column, Entity};
         let last = last.unwrap_or(10);
         if !(0..=MAX_OUTBOX).contains(&last) {
             return Err(bad_input(format!(
@@ -75,13 +70,9 @@ impl SandboxQuery {
             .or_else(|_| crate::domain::Email::parse(&target).map(|e| e.as_str().to_owned()))
             .unwrap_or(target);
         let app = ctx.data_unchecked::<Arc<AppContext>>();
-        let rows = Entity::find()
-            .filter(Column::Target.eq(target))
-            .order_by_desc(Column::Id)
-            .limit(u64::try_from(last).unwrap_or(10))
-            .all(&app.db)
+        let rows = finders::delivered_to(&app.db, &target, u64::try_from(last).unwrap_or(10))
             .await
-            .map_err(|e| top_level(ServiceError::from(e)))?;
+            .map_err(top_level)?;
         Ok(rows
             .into_iter()
             .map(|m| OutboxMessage {

@@ -1,15 +1,30 @@
 //! The console's query root: `node`, `nodes` and `viewer`.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, ID, Object};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
     context,
     errors::top_level,
     node::{Node, NodeKind, decode},
-    types::{account::Account, mfa_device::MfaDevice, session::Viewer, verification::Verification},
+    types::{
+        access_key::AccessKey,
+        account::Account,
+        cancellation::Cancellation,
+        events::{AuditEvent, LoginEvent},
+        login_method::LoginMethod,
+        member::SubUser,
+        mfa_device::MfaDevice,
+        project::Project,
+        session::Viewer,
+        verification::Verification,
+    },
 };
-use crate::service::{Principal, ServiceError, accounts, verification};
+use crate::service::{
+    Principal, ServiceError, ServiceResult, accounts,
+    finders::{self, OwnedByAccount},
+};
 
 /// Most IDs one `nodes` call may ask for.
 const MAX_NODES: usize = 100;
@@ -24,10 +39,14 @@ impl Query {
         let Some(principal) = context::state(ctx).principal.as_ref() else {
             return Ok(None);
         };
-        resolve(ctx, principal, &id).await.map_err(top_level)
+        let mut found = resolve(ctx, principal, std::slice::from_ref(&id))
+            .await
+            .map_err(top_level)?;
+        Ok(found.pop().flatten())
     }
 
-    /// Several objects by global ID, in order; null for those the caller may not see.
+    /// Several objects by global ID, in order; null for those the caller may not see. One
+    /// statement per kind of object asked for, however many IDs.
     async fn nodes(
         &self,
         ctx: &Context<'_>,
@@ -41,11 +60,7 @@ impl Query {
         let Some(principal) = context::state(ctx).principal.as_ref() else {
             return Ok(ids.iter().map(|_| None).collect());
         };
-        let mut out = Vec::with_capacity(ids.len());
-        for id in &ids {
-            out.push(resolve(ctx, principal, id).await.map_err(top_level)?);
-        }
-        Ok(out)
+        resolve(ctx, principal, &ids).await.map_err(top_level)
     }
 
     /// The signed-in principal; null when not signed in.
@@ -54,90 +69,165 @@ impl Query {
     }
 }
 
-/// Loads a node only within the principal's own root account (SUB-08).
+/// Resolves IDs within the principal's own root account only (SUB-08), one batch per kind.
 async fn resolve(
     ctx: &Context<'_>,
     principal: &Principal,
-    id: &ID,
-) -> Result<Option<Node>, ServiceError> {
-    let db = &context::app(ctx).db;
-    let Some((kind, pk)) = decode(id) else {
-        return Ok(None);
+    ids: &[ID],
+) -> ServiceResult<Vec<Option<Node>>> {
+    let decoded: Vec<Option<(NodeKind, i64)>> = ids.iter().map(|id| decode(id)).collect();
+    let mut wanted: HashMap<NodeKind, Vec<i64>> = HashMap::new();
+    for (kind, pk) in decoded.iter().flatten() {
+        wanted.entry(*kind).or_default().push(*pk);
+    }
+    let mut found: HashMap<(NodeKind, i64), Node> = HashMap::new();
+    for (kind, pks) in wanted {
+        for (pk, node) in load_kind(ctx, principal, kind, &pks).await? {
+            found.insert((kind, pk), node);
+        }
+    }
+    Ok(decoded
+        .into_iter()
+        .map(|key| key.and_then(|key| found.get(&key).cloned()))
+        .collect())
+}
+
+/// The owner's rows of one table among `pks`, each wrapped in its node type.
+async fn owned_nodes<E, T>(
+    ctx: &Context<'_>,
+    owner: i64,
+    pks: &[i64],
+    id_of: impl Fn(&E::Model) -> i64,
+    wrap: impl Fn(E::Model) -> Result<T, ServiceError>,
+    node: impl Fn(T) -> Node,
+) -> ServiceResult<Vec<(i64, Node)>>
+where
+    E: OwnedByAccount,
+{
+    finders::owned::<E>(&context::app(ctx).db, owner, pks)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let pk = id_of(&row);
+            wrap(row).map(|t| (pk, node(t)))
+        })
+        .collect()
+}
+
+fn read<M, T: TryFrom<M>>(row: M) -> Result<T, ServiceError>
+where
+    ServiceError: From<T::Error>,
+{
+    T::try_from(row).map_err(ServiceError::from)
+}
+
+async fn load_kind(
+    ctx: &Context<'_>,
+    principal: &Principal,
+    kind: NodeKind,
+    pks: &[i64],
+) -> ServiceResult<Vec<(i64, Node)>> {
+    use entity::{
+        access_keys, audit_events, cancellations, login_events, login_methods, projects, sub_users,
+        verifications,
     };
     let owner = principal.account_id;
-    Ok(match kind {
-        NodeKind::Account if pk == owner => Some(Node::Account(Account::from(
-            accounts::load(db, owner).await?,
-        ))),
-        NodeKind::Account | NodeKind::MfaBinding => None,
-        NodeKind::LoginMethod => entity::login_methods::Entity::find_by_id(pk)
-            .filter(entity::login_methods::Column::AccountId.eq(owner))
-            .one(db)
-            .await?
-            .map(|m| Node::LoginMethod(m.into())),
-        NodeKind::LoginEvent => entity::login_events::Entity::find_by_id(pk)
-            .filter(entity::login_events::Column::AccountId.eq(owner))
-            .one(db)
-            .await?
-            .map(|m| Node::LoginEvent(m.into())),
-        NodeKind::AuditEvent => entity::audit_events::Entity::find_by_id(pk)
-            .filter(entity::audit_events::Column::AccountId.eq(owner))
-            .one(db)
-            .await?
-            .map(|m| Node::AuditEvent(m.into())),
-        NodeKind::SubUser => entity::sub_users::Entity::find_by_id(pk)
-            .filter(entity::sub_users::Column::AccountId.eq(owner))
-            .one(db)
-            .await?
-            .map(|m| Node::SubUser(m.into())),
-        NodeKind::AccessKey => entity::access_keys::Entity::find_by_id(pk)
-            .filter(entity::access_keys::Column::AccountId.eq(owner))
-            .one(db)
-            .await?
-            .map(|m| Node::AccessKey(m.into())),
-        NodeKind::Project => entity::projects::Entity::find_by_id(pk)
-            .filter(entity::projects::Column::AccountId.eq(owner))
-            .one(db)
-            .await?
-            .map(|m| Node::Project(m.into())),
-        NodeKind::MfaDevice => {
-            let device = entity::mfa_devices::Entity::find_by_id(pk)
-                .filter(entity::mfa_devices::Column::AccountId.eq(owner))
-                .one(db)
-                .await?;
-            match device {
-                Some(device) => {
-                    let serial = match device.hardware_token_id {
-                        Some(token) => entity::hardware_tokens::Entity::find_by_id(token)
-                            .one(db)
-                            .await?
-                            .map(|t| t.serial_number),
-                        None => None,
-                    };
-                    Some(Node::MfaDevice(MfaDevice::from_parts(
-                        device.id,
-                        &device.kind,
-                        serial,
-                        device.bound_at,
-                        device.last_used_at,
-                    )))
-                }
-                None => None,
-            }
+    match kind {
+        NodeKind::Account if pks.contains(&owner) => {
+            let row = accounts::load(&context::app(ctx).db, owner).await?;
+            Ok(vec![(owner, Node::Account(read::<_, Account>(row)?))])
         }
-        NodeKind::Cancellation => entity::cancellations::Entity::find_by_id(pk)
-            .filter(entity::cancellations::Column::AccountId.eq(owner))
-            .one(db)
-            .await?
-            .map(|m| Node::Cancellation(m.into())),
+        NodeKind::Account | NodeKind::MfaBinding => Ok(Vec::new()),
+        NodeKind::LoginMethod => {
+            owned_nodes::<login_methods::Entity, LoginMethod>(
+                ctx,
+                owner,
+                pks,
+                |m| m.id,
+                read,
+                Node::LoginMethod,
+            )
+            .await
+        }
+        NodeKind::LoginEvent => {
+            owned_nodes::<login_events::Entity, LoginEvent>(
+                ctx,
+                owner,
+                pks,
+                |m| m.id,
+                read,
+                Node::LoginEvent,
+            )
+            .await
+        }
+        NodeKind::AuditEvent => {
+            owned_nodes::<audit_events::Entity, AuditEvent>(
+                ctx,
+                owner,
+                pks,
+                |m| m.id,
+                read,
+                Node::AuditEvent,
+            )
+            .await
+        }
+        NodeKind::SubUser => {
+            owned_nodes::<sub_users::Entity, SubUser>(
+                ctx,
+                owner,
+                pks,
+                |m| m.id,
+                read,
+                Node::SubUser,
+            )
+            .await
+        }
+        NodeKind::AccessKey => {
+            owned_nodes::<access_keys::Entity, AccessKey>(
+                ctx,
+                owner,
+                pks,
+                |m| m.id,
+                read,
+                Node::AccessKey,
+            )
+            .await
+        }
+        NodeKind::Project => {
+            owned_nodes::<projects::Entity, Project>(ctx, owner, pks, |m| m.id, read, Node::Project)
+                .await
+        }
+        NodeKind::Cancellation => {
+            owned_nodes::<cancellations::Entity, Cancellation>(
+                ctx,
+                owner,
+                pks,
+                |m| m.id,
+                read,
+                Node::Cancellation,
+            )
+            .await
+        }
         NodeKind::Verification => {
             let interval = context::app(ctx)
                 .policies
                 .for_site(principal.site)
                 .verification_change_interval;
-            verification::owned(db, owner, pk)
-                .await?
-                .map(|m| Node::Verification(Verification::new(m, interval)))
+            let wrap = |row| Verification::new(row, interval).map_err(ServiceError::from);
+            owned_nodes::<verifications::Entity, Verification>(
+                ctx,
+                owner,
+                pks,
+                |m| m.id,
+                wrap,
+                Node::Verification,
+            )
+            .await
         }
-    })
+        NodeKind::MfaDevice => Ok(finders::owned_devices(&context::app(ctx).db, owner, pks)
+            .await?
+            .into_iter()
+            .map(|device| (device.id, Node::MfaDevice(MfaDevice::from_view(device))))
+            .collect()),
+    }
 }

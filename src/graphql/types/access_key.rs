@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::enums::AccessKeyStatus;
 use crate::{
-    domain::member,
+    domain::{enums::UnknownStoredValue, member},
     graphql::node::{NodeKind, encode},
 };
 
@@ -20,16 +20,16 @@ pub struct AccessKey {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-impl From<entity::access_keys::Model> for AccessKey {
-    fn from(m: entity::access_keys::Model) -> Self {
-        Self {
+impl TryFrom<entity::access_keys::Model> for AccessKey {
+    type Error = UnknownStoredValue;
+
+    fn try_from(m: entity::access_keys::Model) -> Result<Self, Self::Error> {
+        Ok(Self {
             id: encode(NodeKind::AccessKey, m.id),
             secret_id: m.secret_id,
-            status: member::AccessKeyStatus::parse(&m.status)
-                .unwrap_or(member::AccessKeyStatus::Disabled)
-                .into(),
+            status: member::AccessKeyStatus::from_stored("access_keys.status", &m.status)?.into(),
             created_at: m.created_at,
             last_used_at: m.last_used_at,
-        }
+        })
     }
 }

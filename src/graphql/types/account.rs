@@ -17,14 +17,14 @@ use super::{
     verification::Verification,
 };
 use crate::{
-    domain::{self, FreezeReasons, Lifecycle, masking, verification},
+    domain::{self, FreezeReasons, Lifecycle, enums::UnknownStoredValue, masking, verification},
     graphql::{
         connection::{Conn, connection, page_complexity, page_request, wants_total},
         context,
         errors::top_level,
         loaders::{
             Cached, CurrentVerifications, CurrentVerificationsByAccount, LoginMethodsByAccount,
-            RootMfaDevice,
+            RootMfaDevice, load_failed,
         },
         node::{NodeKind, encode},
     },
@@ -52,33 +52,41 @@ pub struct Account {
     operation_protection: bool,
 }
 
-impl From<entity::accounts::Model> for Account {
-    fn from(m: entity::accounts::Model) -> Self {
-        Self {
+impl TryFrom<entity::accounts::Model> for Account {
+    type Error = UnknownStoredValue;
+
+    fn try_from(m: entity::accounts::Model) -> Result<Self, Self::Error> {
+        Ok(Self {
             pk: m.id,
             id: encode(NodeKind::Account, m.id),
             account_number: m.account_number,
             app_id: m.app_id,
-            site: domain::Site::parse(&m.site).unwrap_or(domain::Site::China),
+            site: domain::Site::from_stored("accounts.site", &m.site)?,
             nickname: m.nickname,
-            lifecycle: Lifecycle::parse(&m.lifecycle).unwrap_or(Lifecycle::Active),
-            freeze_reasons: FreezeReasons::parse_csv(&m.freeze_reasons),
+            lifecycle: Lifecycle::from_stored("accounts.lifecycle", &m.lifecycle)?,
+            freeze_reasons: FreezeReasons::from_stored(&m.freeze_reasons)?,
             registered_at: m.registered_at,
-            registration_method: domain::LoginMethodKind::parse(&m.registration_method)
-                .unwrap_or(domain::LoginMethodKind::Email),
+            registration_method: domain::LoginMethodKind::from_stored(
+                "accounts.registration_method",
+                &m.registration_method,
+            )?,
             secure_phone: m.secure_phone,
             security_email: m.security_email,
             contact_phone: m.contact_phone,
             contact_email: m.contact_email,
             login_protection: m.login_protection,
             operation_protection: m.operation_protection,
-        }
+        })
     }
 }
 
 impl Account {
     pub fn pk(&self) -> i64 {
         self.pk
+    }
+
+    pub fn home_site(&self) -> domain::Site {
+        self.site
     }
 
     async fn current_verifications(
@@ -89,7 +97,7 @@ impl Account {
         Ok(loader
             .load_one(self.pk)
             .await
-            .map_err(|e| top_level(e.as_ref().clone().into()))?
+            .map_err(load_failed)?
             .unwrap_or_default())
     }
 
@@ -97,9 +105,19 @@ impl Account {
         &self,
         ctx: &Context<'_>,
         row: entity::verifications::Model,
-    ) -> Verification {
+    ) -> Result<Verification, UnknownStoredValue> {
         let policy = context::app(ctx).policies.for_site(self.site);
         Verification::new(row, policy.verification_change_interval)
+    }
+
+    fn verification_of(
+        &self,
+        ctx: &Context<'_>,
+        row: Option<entity::verifications::Model>,
+    ) -> async_graphql::Result<Option<Verification>> {
+        row.map(|row| self.verification_type(ctx, row))
+            .transpose()
+            .map_err(|e| top_level(e.into()))
     }
 }
 
@@ -174,11 +192,14 @@ impl Account {
 
     async fn login_methods(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<LoginMethod>> {
         let loader = ctx.data_unchecked::<Cached<LoginMethodsByAccount>>();
-        Ok(loader
+        let rows = loader
             .load_one(self.pk)
             .await
-            .map_err(|e| top_level(e.as_ref().clone().into()))?
-            .unwrap_or_default())
+            .map_err(load_failed)?
+            .unwrap_or_default();
+        rows.into_iter()
+            .map(|row| LoginMethod::try_from(row).map_err(|e| top_level(e.into())))
+            .collect()
     }
 
     /// VER-21: a sub-user sees its root's status.
@@ -193,7 +214,7 @@ impl Account {
     /// The verification in force (approved), if any.
     async fn verification(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Verification>> {
         let current = self.current_verifications(ctx).await?;
-        Ok(current.in_force.map(|row| self.verification_type(ctx, row)))
+        self.verification_of(ctx, current.in_force)
     }
 
     /// The newest verification request still pending, if any.
@@ -202,7 +223,7 @@ impl Account {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Verification>> {
         let current = self.current_verifications(ctx).await?;
-        Ok(current.pending.map(|row| self.verification_type(ctx, row)))
+        self.verification_of(ctx, current.pending)
     }
 
     /// Every request, newest first (VER-13).
@@ -222,12 +243,12 @@ impl Account {
         )
         .await
         .map_err(top_level)?;
-        Ok(connection(
+        connection(
             page,
             request,
             |v| v.id,
             |row| self.verification_type(ctx, row),
-        ))
+        )
     }
 
     /// VER-20: what the account may do, each denial with its reason.
@@ -251,8 +272,8 @@ impl Account {
         ctx.data_unchecked::<Cached<RootMfaDevice>>()
             .load_one(service::principal_key(self.pk, None))
             .await
-            .map(Option::flatten)
-            .map_err(|e| top_level(e.as_ref().clone().into()))
+            .map(|device| device.flatten().map(MfaDevice::from_view))
+            .map_err(load_failed)
     }
 
     /// Members in creation order (SUB-01), by keyset; `search` matches part of the name.
@@ -281,7 +302,7 @@ impl Account {
         .await
         .map_err(top_level)?;
         member::prefetch(ctx, &page.rows).await?;
-        Ok(connection(page, request, |m| m.id, SubUser::from))
+        connection(page, request, |m| m.id, SubUser::try_from)
     }
 
     /// Projects in creation order; disabled ones only when asked (PRJ-03).
@@ -304,15 +325,18 @@ impl Account {
         )
         .await
         .map_err(top_level)?;
-        Ok(connection(page, request, |p| p.id, Project::from))
+        connection(page, request, |p| p.id, Project::try_from)
     }
 
     /// The newest cancellation request: in cooling-off, withdrawn or completed (CAN-02).
     async fn cancellation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Cancellation>> {
-        service::cancellation::latest(&context::app(ctx).db, self.pk)
+        let latest = service::cancellation::latest(&context::app(ctx).db, self.pk)
             .await
-            .map(|c| c.map(Cancellation::from))
-            .map_err(top_level)
+            .map_err(top_level)?;
+        latest
+            .map(Cancellation::try_from)
+            .transpose()
+            .map_err(|e| top_level(e.into()))
     }
 
     /// CAN-01 before asking: every precondition a cancellation request would fail on now.
@@ -356,7 +380,7 @@ impl Account {
         )
         .await
         .map_err(top_level)?;
-        Ok(connection(page, request, |e| e.id, LoginEvent::from))
+        connection(page, request, |e| e.id, LoginEvent::try_from)
     }
 
     /// Every state-changing operation, newest first (ACC-12).
@@ -376,6 +400,6 @@ impl Account {
         )
         .await
         .map_err(top_level)?;
-        Ok(connection(page, request, |e| e.id, AuditEvent::from))
+        connection(page, request, |e| e.id, AuditEvent::try_from)
     }
 }

@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::enums::CancellationState;
 use crate::{
-    domain::cancellation::{self, Blocker},
+    domain::{
+        cancellation::{self, Blocker},
+        enums::UnknownStoredValue,
+    },
     graphql::node::{NodeKind, encode},
 };
 
@@ -18,16 +21,17 @@ pub struct Cancellation {
     pub cooling_off_ends_at: DateTime<Utc>,
 }
 
-impl From<entity::cancellations::Model> for Cancellation {
-    fn from(m: entity::cancellations::Model) -> Self {
-        Self {
+impl TryFrom<entity::cancellations::Model> for Cancellation {
+    type Error = UnknownStoredValue;
+
+    fn try_from(m: entity::cancellations::Model) -> Result<Self, Self::Error> {
+        let state = cancellation::CancellationState::from_stored("cancellations.state", &m.state)?;
+        Ok(Self {
             id: encode(NodeKind::Cancellation, m.id),
-            state: cancellation::CancellationState::parse(&m.state)
-                .unwrap_or(cancellation::CancellationState::Withdrawn)
-                .into(),
+            state: state.into(),
             requested_at: m.requested_at,
             cooling_off_ends_at: m.cooling_off_ends_at,
-        }
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::enums::LoginMethodKind;
 use crate::{
-    domain,
+    domain::{self, enums::UnknownStoredValue},
     graphql::node::{NodeKind, encode, encode_raw},
 };
 
@@ -21,21 +21,24 @@ pub struct LoginEvent {
     pub user_agent: Option<String>,
 }
 
-impl From<entity::login_events::Model> for LoginEvent {
-    fn from(m: entity::login_events::Model) -> Self {
-        Self {
+impl TryFrom<entity::login_events::Model> for LoginEvent {
+    type Error = UnknownStoredValue;
+
+    fn try_from(m: entity::login_events::Model) -> Result<Self, Self::Error> {
+        let method = m
+            .method
+            .as_deref()
+            .map(|s| domain::LoginMethodKind::from_stored("login_events.method", s))
+            .transpose()?;
+        Ok(Self {
             id: encode(NodeKind::LoginEvent, m.id),
             at: m.at,
-            method: m
-                .method
-                .as_deref()
-                .and_then(domain::LoginMethodKind::parse)
-                .map(Into::into),
+            method: method.map(Into::into),
             success: m.success,
             failure_reason: m.failure_reason,
             client_address: m.client_address,
             user_agent: m.user_agent,
-        }
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::enums::LoginMethodKind;
 use crate::{
-    domain::{self, masking},
+    domain::{self, enums::UnknownStoredValue, masking},
     graphql::node::{NodeKind, encode},
 };
 
@@ -21,20 +21,21 @@ pub struct LoginMethod {
     pub bound_at: DateTime<Utc>,
 }
 
-impl From<entity::login_methods::Model> for LoginMethod {
-    fn from(m: entity::login_methods::Model) -> Self {
-        let kind =
-            domain::LoginMethodKind::parse(&m.kind).unwrap_or(domain::LoginMethodKind::Email);
+impl TryFrom<entity::login_methods::Model> for LoginMethod {
+    type Error = UnknownStoredValue;
+
+    fn try_from(m: entity::login_methods::Model) -> Result<Self, Self::Error> {
+        let kind = domain::LoginMethodKind::from_stored("login_methods.kind", &m.kind)?;
         let identifier = match kind {
             domain::LoginMethodKind::Email => masking::mask_email(&m.identifier),
             _ => masking::mask_id_number(&m.identifier),
         };
-        Self {
+        Ok(Self {
             id: encode(NodeKind::LoginMethod, m.id),
             kind: kind.into(),
             identifier,
             is_registration_method: m.is_registration_method,
             bound_at: m.bound_at,
-        }
+        })
     }
 }

@@ -9,11 +9,12 @@ use super::{
     project::Project,
 };
 use crate::{
-    domain::{masking, member},
+    domain::{enums::UnknownStoredValue, masking, member},
     graphql::{
         errors::top_level,
         loaders::{
             AccessKeysBySubUser, AccountById, Cached, MfaDeviceByPrincipal, ProjectsBySubUser,
+            load_failed,
         },
         node::{NodeKind, encode},
     },
@@ -35,21 +36,22 @@ pub struct SubUser {
     created_at: DateTime<Utc>,
 }
 
-impl From<entity::sub_users::Model> for SubUser {
-    fn from(m: entity::sub_users::Model) -> Self {
-        Self {
+impl TryFrom<entity::sub_users::Model> for SubUser {
+    type Error = UnknownStoredValue;
+
+    fn try_from(m: entity::sub_users::Model) -> Result<Self, Self::Error> {
+        Ok(Self {
             pk: m.id,
             account_pk: m.account_id,
             id: encode(NodeKind::SubUser, m.id),
-            kind: member::MemberKind::parse(&m.kind)
-                .unwrap_or(member::MemberKind::MessageRecipient),
+            kind: member::MemberKind::from_stored("sub_users.kind", &m.kind)?,
             name: m.name,
             remark: m.remark,
             email: m.email,
             phone: m.phone,
             console_login: m.console_login,
             created_at: m.created_at,
-        }
+        })
     }
 }
 
@@ -97,10 +99,6 @@ pub async fn prefetch(
     devices.and(keys).and(projects).map_err(load_failed)
 }
 
-fn load_failed(err: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
-    top_level(ServiceError::from(err.as_ref().clone()))
-}
-
 /// A member of the root account: a sub-user, a collaborator or a message recipient (SUB-01).
 #[Object(serial)]
 impl SubUser {
@@ -141,36 +139,50 @@ impl SubUser {
 
     /// The root account this member belongs to (SUB-03).
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Account> {
-        ctx.data_unchecked::<Cached<AccountById>>()
+        let row = ctx
+            .data_unchecked::<Cached<AccountById>>()
             .load_one(self.account_pk)
             .await
             .map_err(load_failed)?
-            .ok_or_else(|| top_level(ServiceError::not_found("account")))
+            .ok_or_else(|| top_level(ServiceError::not_found("account")))?;
+        Account::try_from(row).map_err(|e| top_level(e.into()))
     }
 
     async fn mfa_device(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MfaDevice>> {
         ctx.data_unchecked::<Cached<MfaDeviceByPrincipal>>()
             .load_one(principal_key(self.account_pk, Some(self.pk)))
             .await
-            .map(Option::flatten)
+            .map(|device| device.flatten().map(MfaDevice::from_view))
             .map_err(load_failed)
     }
 
     async fn access_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AccessKey>> {
-        Ok(ctx
+        let rows = ctx
             .data_unchecked::<Cached<AccessKeysBySubUser>>()
             .load_one(self.pk)
             .await
             .map_err(load_failed)?
-            .unwrap_or_default())
+            .unwrap_or_default();
+        read_all(rows, AccessKey::try_from)
     }
 
     async fn projects(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Project>> {
-        Ok(ctx
+        let rows = ctx
             .data_unchecked::<Cached<ProjectsBySubUser>>()
             .load_one(self.pk)
             .await
             .map_err(load_failed)?
-            .unwrap_or_default())
+            .unwrap_or_default();
+        read_all(rows, Project::try_from)
     }
+}
+
+/// Every row read back, or the field fails with an internal error.
+fn read_all<M, T>(
+    rows: Vec<M>,
+    read: impl Fn(M) -> Result<T, UnknownStoredValue>,
+) -> async_graphql::Result<Vec<T>> {
+    rows.into_iter()
+        .map(|row| read(row).map_err(|e| top_level(e.into())))
+        .collect()
 }

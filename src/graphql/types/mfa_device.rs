@@ -4,7 +4,11 @@ use async_graphql::{ID, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::enums::MfaDeviceKind;
-use crate::graphql::node::{NodeKind, encode};
+use crate::{
+    domain,
+    graphql::node::{NodeKind, encode},
+    service::finders::DeviceView,
+};
 
 /// The MFA device bound to a principal (at most one, MFA-02).
 #[derive(Debug, Clone, SimpleObject)]
@@ -19,24 +23,17 @@ pub struct MfaDevice {
 }
 
 impl MfaDevice {
-    /// `serial_number` comes from the hardware-token inventory.
-    pub fn from_parts(
-        pk: i64,
-        kind: &str,
-        serial_number: Option<String>,
-        bound_at: DateTime<Utc>,
-        last_used_at: Option<DateTime<Utc>>,
-    ) -> Self {
+    /// A device as the service reads it (the serial joined from the inventory).
+    pub fn from_view(device: DeviceView) -> Self {
         Self {
-            id: encode(NodeKind::MfaDevice, pk),
-            kind: if kind == "HARDWARE" {
-                MfaDeviceKind::Hardware
-            } else {
-                MfaDeviceKind::Virtual
+            id: encode(NodeKind::MfaDevice, device.id),
+            kind: match device.kind {
+                domain::MfaDeviceKind::Hardware => MfaDeviceKind::Hardware,
+                domain::MfaDeviceKind::Virtual => MfaDeviceKind::Virtual,
             },
-            serial_number,
-            bound_at,
-            last_used_at,
+            serial_number: device.serial_number,
+            bound_at: device.bound_at,
+            last_used_at: device.last_used_at,
         }
     }
 }

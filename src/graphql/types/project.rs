@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{enums::ProjectStatus, member::SubUser};
 use crate::{
-    domain::member,
+    domain::{enums::UnknownStoredValue, member},
     graphql::{
         connection::{Conn, connection, page_complexity, page_request, wants_total},
         context,
@@ -27,18 +27,19 @@ pub struct Project {
     disabled_at: Option<DateTime<Utc>>,
 }
 
-impl From<entity::projects::Model> for Project {
-    fn from(m: entity::projects::Model) -> Self {
-        Self {
+impl TryFrom<entity::projects::Model> for Project {
+    type Error = UnknownStoredValue;
+
+    fn try_from(m: entity::projects::Model) -> Result<Self, Self::Error> {
+        Ok(Self {
             pk: m.id,
             id: encode(NodeKind::Project, m.id),
             name: m.name,
             description: m.description,
-            status: member::ProjectStatus::parse(&m.status)
-                .unwrap_or(member::ProjectStatus::Disabled),
+            status: member::ProjectStatus::from_stored("projects.status", &m.status)?,
             created_at: m.created_at,
             disabled_at: m.disabled_at,
-        }
+        })
     }
 }
 
@@ -88,6 +89,6 @@ impl Project {
         .await
         .map_err(top_level)?;
         super::member::prefetch(ctx, &page.rows).await?;
-        Ok(connection(page, request, |m| m.id, SubUser::from))
+        connection(page, request, |m| m.id, SubUser::try_from)
     }
 }

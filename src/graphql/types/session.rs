@@ -22,12 +22,12 @@ impl Viewer {
             .as_ref()
             .filter(|a| a.id == self.0.account_id)
         {
-            return Ok(Account::from(account.clone()));
+            return Account::try_from(account.clone()).map_err(|e| top_level(e.into()));
         }
-        accounts::load(&context::app(ctx).db, self.0.account_id)
+        let row = accounts::load(&context::app(ctx).db, self.0.account_id)
             .await
-            .map(Account::from)
-            .map_err(top_level)
+            .map_err(top_level)?;
+        Account::try_from(row).map_err(|e| top_level(e.into()))
     }
 
     /// Set when a sub-user is signed in.
@@ -35,10 +35,12 @@ impl Viewer {
         let Some(id) = self.0.sub_user_id else {
             return Ok(None);
         };
-        members::owned(&context::app(ctx).db, self.0.account_id, id)
+        let row = members::owned(&context::app(ctx).db, self.0.account_id, id)
             .await
-            .map(|m| Some(m.into()))
-            .map_err(top_level)
+            .map_err(top_level)?;
+        SubUser::try_from(row)
+            .map(Some)
+            .map_err(|e| top_level(e.into()))
     }
 
     async fn session(&self) -> Session {

@@ -7,7 +7,7 @@ use super::enums::{
     Region, VerificationChangeType, VerificationMethod, VerificationState, VerificationSubjectKind,
 };
 use crate::{
-    domain::{masking, verification as rules},
+    domain::{enums::UnknownStoredValue, masking, verification as rules},
     graphql::node::{NodeKind, encode},
 };
 
@@ -36,21 +36,26 @@ pub struct Verification {
 
 impl Verification {
     /// `change_interval` is the site's VER-15 gap, counted from the decision in force.
-    pub fn new(m: entity::verifications::Model, change_interval: TimeDelta) -> Self {
-        let state =
-            rules::VerificationState::parse(&m.state).unwrap_or(rules::VerificationState::Pending);
-        let in_force = state == rules::VerificationState::Approved && m.superseded_at.is_none();
+    pub fn new(
+        m: entity::verifications::Model,
+        change_interval: TimeDelta,
+    ) -> Result<Self, UnknownStoredValue> {
+        let state = rules::VerificationState::from_stored("verifications.state", &m.state)?;
+        let in_force = rules::is_in_force(state, m.superseded_at.is_some());
         let pending = state == rules::VerificationState::Pending;
-        Self {
+        Ok(Self {
             id: encode(NodeKind::Verification, m.id),
-            subject_kind: rules::SubjectKind::parse(&m.subject_kind)
-                .unwrap_or(rules::SubjectKind::Individual),
-            method: rules::VerificationMethod::parse(&m.method)
-                .unwrap_or(rules::VerificationMethod::IdDocument),
-            change_type: rules::ChangeType::parse(&m.change_type)
-                .unwrap_or(rules::ChangeType::Initial),
+            subject_kind: rules::SubjectKind::from_stored(
+                "verifications.subject_kind",
+                &m.subject_kind,
+            )?,
+            method: rules::VerificationMethod::from_stored("verifications.method", &m.method)?,
+            change_type: rules::ChangeType::from_stored(
+                "verifications.change_type",
+                &m.change_type,
+            )?,
             state,
-            region: rules::Region::parse(&m.region).unwrap_or(rules::Region::Mainland),
+            region: rules::Region::from_stored("verifications.region", &m.region)?,
             subject_name: m.subject_name_masked,
             identity_number: m.identity_masked,
             rejection_reason: m.rejection_reason,
@@ -63,10 +68,10 @@ impl Verification {
             next_change_allowed_at: m
                 .decided_at
                 .filter(|_| in_force)
-                .map(|at| at + change_interval),
+                .map(|at| rules::next_change_allowed_at(at, change_interval)),
             contact_name: m.contact_name,
             contact_phone: m.contact_phone,
-        }
+        })
     }
 }
 

@@ -254,7 +254,7 @@ async fn revoke(
         .await?
         .ok_or_else(|| ServiceError::not_found("verification"))?;
     let account = accounts::load(&txn, row.account_id).await?;
-    let mut reasons = FreezeReasons::parse_csv(&account.freeze_reasons);
+    let mut reasons = FreezeReasons::from_stored(&account.freeze_reasons)?;
     reasons.insert(FreezeReason::VerificationFailed);
     let account_id = account.id;
     let mut active: entity::accounts::ActiveModel = account.into();

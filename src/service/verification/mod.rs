@@ -281,7 +281,7 @@ async fn lift_failure_freeze(txn: &DatabaseTransaction, account_id: i64) -> Serv
         .one(txn)
         .await?
         .ok_or_else(|| ServiceError::not_found("account"))?;
-    let mut reasons = FreezeReasons::parse_csv(&account.freeze_reasons);
+    let mut reasons = FreezeReasons::from_stored(&account.freeze_reasons)?;
     if reasons.remove(FreezeReason::VerificationFailed) {
         let mut active: entity::accounts::ActiveModel = account.into();
         active.freeze_reasons = Set(reasons.to_csv());

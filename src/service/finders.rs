@@ -1,0 +1,280 @@
+//! Reads for the console's pages, its dataloaders and its node lookups: batched by key and
+//! scoped to the owner's root account, so the GraphQL layer never writes a query and a
+//! query for another account's row cannot be written by accident.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationDef,
+};
+
+use super::{ServiceError, ServiceResult, verification};
+use crate::domain::MfaDeviceKind;
+
+/// An MFA device as the console shows it: the row, with the hardware serial joined in.
+#[derive(Debug, Clone)]
+pub struct DeviceView {
+    pub id: i64,
+    pub principal_key: String,
+    pub kind: MfaDeviceKind,
+    pub serial_number: Option<String>,
+    pub bound_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct DeviceRow {
+    id: i64,
+    principal_key: String,
+    kind: String,
+    bound_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    serial_number: Option<String>,
+}
+
+impl TryFrom<DeviceRow> for DeviceView {
+    type Error = ServiceError;
+
+    fn try_from(r: DeviceRow) -> ServiceResult<Self> {
+        Ok(Self {
+            id: r.id,
+            principal_key: r.principal_key,
+            kind: MfaDeviceKind::from_stored("mfa_devices.kind", &r.kind)?,
+            serial_number: r.serial_number,
+            bound_at: r.bound_at,
+            last_used_at: r.last_used_at,
+        })
+    }
+}
+
+fn hardware_token() -> RelationDef {
+    use entity::{hardware_tokens as hw, mfa_devices as mfa};
+    mfa::Entity::belongs_to(hw::Entity)
+        .from(mfa::Column::HardwareTokenId)
+        .to(hw::Column::Id)
+        .into()
+}
+
+async fn devices_where(
+    db: &impl ConnectionTrait,
+    filter: sea_orm::Condition,
+) -> ServiceResult<Vec<DeviceView>> {
+    use entity::{hardware_tokens as hw, mfa_devices as mfa};
+    mfa::Entity::find()
+        .select_only()
+        .columns([
+            mfa::Column::Id,
+            mfa::Column::PrincipalKey,
+            mfa::Column::Kind,
+            mfa::Column::BoundAt,
+            mfa::Column::LastUsedAt,
+        ])
+        .column_as(hw::Column::SerialNumber, "serial_number")
+        .join(JoinType::LeftJoin, hardware_token())
+        .filter(filter)
+        .into_model::<DeviceRow>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(DeviceView::try_from)
+        .collect()
+}
+
+/// The devices of these principals (`account:<id>` / `sub_user:<id>` keys), one statement.
+pub async fn devices_of_principals(
+    db: &impl ConnectionTrait,
+    principal_keys: &[String],
+) -> ServiceResult<Vec<DeviceView>> {
+    let filter = sea_orm::Condition::all()
+        .add(entity::mfa_devices::Column::PrincipalKey.is_in(principal_keys.iter().cloned()));
+    devices_where(db, filter).await
+}
+
+/// The owner's devices among `ids`.
+pub async fn owned_devices(
+    db: &impl ConnectionTrait,
+    owner: i64,
+    ids: &[i64],
+) -> ServiceResult<Vec<DeviceView>> {
+    use entity::mfa_devices::Column;
+    let filter = sea_orm::Condition::all()
+        .add(Column::AccountId.eq(owner))
+        .add(Column::Id.is_in(ids.iter().copied()));
+    devices_where(db, filter).await
+}
+
+/// Login methods of these accounts, oldest first.
+pub async fn login_methods_of(
+    db: &impl ConnectionTrait,
+    account_ids: &[i64],
+) -> ServiceResult<Vec<entity::login_methods::Model>> {
+    use entity::login_methods::{Column, Entity};
+    Ok(Entity::find()
+        .filter(Column::AccountId.is_in(account_ids.iter().copied()))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The verification in force and the pending request of these accounts.
+pub async fn current_verifications_of(
+    db: &impl ConnectionTrait,
+    account_ids: &[i64],
+) -> ServiceResult<Vec<entity::verifications::Model>> {
+    use entity::verifications::{Column, Entity};
+    Ok(Entity::find()
+        .filter(Column::AccountId.is_in(account_ids.iter().copied()))
+        .filter(verification::counted_condition())
+        .all(db)
+        .await?)
+}
+
+/// Access keys of these sub-users, oldest first.
+pub async fn access_keys_of(
+    db: &impl ConnectionTrait,
+    sub_user_ids: &[i64],
+) -> ServiceResult<Vec<entity::access_keys::Model>> {
+    use entity::access_keys::{Column, Entity};
+    Ok(Entity::find()
+        .filter(Column::SubUserId.is_in(sub_user_ids.iter().copied()))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct MembershipRow {
+    member_id: i64,
+    id: i64,
+    account_id: i64,
+    name: String,
+    name_key: String,
+    description: Option<String>,
+    status: String,
+    created_at: DateTime<Utc>,
+    disabled_at: Option<DateTime<Utc>>,
+}
+
+/// (member, project) for every project these sub-users belong to, in project order.
+pub async fn projects_of_members(
+    db: &impl ConnectionTrait,
+    sub_user_ids: &[i64],
+) -> ServiceResult<Vec<(i64, entity::projects::Model)>> {
+    use entity::{project_members as pm, projects as p};
+    let project = pm::Entity::belongs_to(p::Entity)
+        .from(pm::Column::ProjectId)
+        .to(p::Column::Id)
+        .into();
+    let rows = pm::Entity::find()
+        .select_only()
+        .column_as(pm::Column::SubUserId, "member_id")
+        .columns([
+            p::Column::Id,
+            p::Column::AccountId,
+            p::Column::Name,
+            p::Column::NameKey,
+            p::Column::Description,
+            p::Column::Status,
+            p::Column::CreatedAt,
+            p::Column::DisabledAt,
+        ])
+        .join(JoinType::InnerJoin, project)
+        .filter(pm::Column::SubUserId.is_in(sub_user_ids.iter().copied()))
+        .order_by_asc(p::Column::Id)
+        .into_model::<MembershipRow>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let project = entity::projects::Model {
+                id: r.id,
+                account_id: r.account_id,
+                name: r.name,
+                name_key: r.name_key,
+                description: r.description,
+                status: r.status,
+                created_at: r.created_at,
+                disabled_at: r.disabled_at,
+            };
+            (r.member_id, project)
+        })
+        .collect())
+}
+
+/// Root accounts by primary key (a member's `account`).
+pub async fn accounts_by_id(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> ServiceResult<Vec<entity::accounts::Model>> {
+    use entity::accounts::{Column, Entity};
+    Ok(Entity::find()
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// A table whose rows belong to one root account.
+pub trait OwnedByAccount: EntityTrait {
+    const ID: Self::Column;
+    const ACCOUNT: Self::Column;
+}
+
+macro_rules! owned_by_account {
+    ($($table:ident),+) => {$(
+        impl OwnedByAccount for entity::$table::Entity {
+            const ID: Self::Column = entity::$table::Column::Id;
+            const ACCOUNT: Self::Column = entity::$table::Column::AccountId;
+        }
+    )+};
+}
+
+owned_by_account!(
+    login_methods,
+    login_events,
+    audit_events,
+    sub_users,
+    access_keys,
+    projects,
+    cancellations,
+    verifications
+);
+
+/// The owner's rows among `ids`, in one statement; another account's IDs are not found.
+pub async fn owned<E: OwnedByAccount>(
+    db: &impl ConnectionTrait,
+    owner: i64,
+    ids: &[i64],
+) -> ServiceResult<Vec<E::Model>> {
+    Ok(E::find()
+        .filter(E::ACCOUNT.eq(owner))
+        .filter(E::ID.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// SANDBOX: the amount the sandbox bank paid for a remittance verification.
+pub async fn remittance_amount_cents(
+    db: &impl ConnectionTrait,
+    verification_id: i64,
+) -> ServiceResult<Option<i64>> {
+    Ok(entity::verifications::Entity::find_by_id(verification_id)
+        .one(db)
+        .await?
+        .and_then(|v| v.remittance_amount_cents))
+}
+
+/// SANDBOX: what the message sandbox delivered to `target` (normalised), newest first.
+pub async fn delivered_to(
+    db: &impl ConnectionTrait,
+    target: &str,
+    last: u64,
+) -> ServiceResult<Vec<entity::outbox_messages::Model>> {
+    use entity::outbox_messages::{Column, Entity};
+    Ok(Entity::find()
+        .filter(Column::Target.eq(target))
+        .order_by_desc(Column::Id)
+        .limit(last)
+        .all(db)
+        .await?)
+}
