@@ -28,17 +28,27 @@ impl SecretKey {
 
     /// HMAC-SHA256 of `parts` joined unambiguously, hex-encoded.
     pub fn keyed_hash(&self, parts: &[&str]) -> String {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.0) {
-            Ok(mac) => mac,
-            Err(_) => return String::new(),
-        };
+        let block: hmac::digest::Key<Hmac<Sha256>> = hmac_block_key(&self.0).into();
+        let mut mac = <Hmac<Sha256> as KeyInit>::new(&block);
         for part in parts {
             mac.update(&(part.len() as u64).to_be_bytes());
             mac.update(part.as_bytes());
         }
         hex::encode(mac.finalize().into_bytes())
     }
+}
+
+/// The key as HMAC uses it (RFC 2104): one SHA-256 block, the key itself zero-padded, or
+/// its digest when longer than a block. Built here so that keying cannot fail: the hash
+/// of every identity depends on it, and no error value may stand in for one.
+fn hmac_block_key(key: &[u8]) -> [u8; 64] {
+    let mut block = [0u8; 64];
+    if key.len() > block.len() {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    block
 }
 
 impl SecretKey {
@@ -164,6 +174,17 @@ mod tests {
         assert!(verify_password("Secret#123".into(), Some(hash.clone())).await);
         assert!(!verify_password("Secret#124".into(), Some(hash)).await);
         assert!(!verify_password("anything".into(), None).await);
+    }
+
+    #[test]
+    fn keyed_hash_is_rfc_2104_hmac_for_short_and_long_keys() {
+        for key in [b"short".to_vec(), vec![7u8; 64], vec![9u8; 200]] {
+            let mut reference = <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap();
+            reference.update(&1u64.to_be_bytes());
+            reference.update(b"x");
+            let expected = hex::encode(reference.finalize().into_bytes());
+            assert_eq!(SecretKey::new(key).keyed_hash(&["x"]), expected);
+        }
     }
 
     #[test]

@@ -16,8 +16,8 @@ use crate::{
 };
 
 /// The site an account row belongs to (ACC-01).
-pub fn site_of(account: &entity::accounts::Model) -> Site {
-    Site::parse(&account.site).unwrap_or(Site::China)
+pub fn site_of(account: &entity::accounts::Model) -> ServiceResult<Site> {
+    Ok(Site::from_stored("accounts.site", &account.site)?)
 }
 
 /// Refuses with ACCOUNT_NOT_ACTIVE unless the account is ACTIVE (not cancelling or

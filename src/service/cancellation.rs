@@ -99,7 +99,7 @@ pub async fn request(
     }
     let cooling_off = ctx
         .policies
-        .for_site(site_of(&account))
+        .for_site(site_of(&account)?)
         .cancellation_cooling_off;
     let cancellation = ActiveModel {
         account_id: Set(account.id),

@@ -53,7 +53,7 @@ pub(super) async fn issue(
     candidate: &Candidate,
     now: DateTime<Utc>,
 ) -> ServiceResult<IssuedChallenge> {
-    let policy = ctx.policies.for_site(site_of(&candidate.account));
+    let policy = ctx.policies.for_site(site_of(&candidate.account)?);
     let methods =
         second_factor::available_factors(&ctx.db, &candidate.account, candidate.sub_user_id)
             .await?;
@@ -113,7 +113,7 @@ pub async fn complete(
         .await?
         .ok_or_else(gone)?;
     let account = accounts::load(&ctx.db, challenge.account_id).await?;
-    let policy = ctx.policies.for_site(site_of(&account));
+    let policy = ctx.policies.for_site(site_of(&account)?);
     if challenge.completed_at.is_some()
         || challenge.expires_at <= now
         || challenge.failed_attempts >= policy.code_max_attempts
@@ -153,7 +153,7 @@ pub async fn complete(
     if claimed.rows_affected != 1 {
         return Err(gone());
     }
-    let site = site_of(&account);
+    let site = site_of(&account)?;
     let session = sessions::open(
         &txn,
         ctx,
@@ -182,13 +182,15 @@ pub async fn complete(
     } else {
         None
     };
+    let method = challenge
+        .login_method
+        .as_deref()
+        .map(|m| LoginMethodKind::from_stored("login_challenges.login_method", m))
+        .transpose()?;
     let attempt = LoginAttempt {
         account_id: Some(account.id),
         sub_user_id: challenge.sub_user_id,
-        method: challenge
-            .login_method
-            .as_deref()
-            .and_then(LoginMethodKind::parse),
+        method,
         failure_reason: None,
     };
     audit::record_login(&txn, attempt, meta, now).await?;

@@ -59,7 +59,7 @@ pub async fn bind(
         .kind
         .ok_or_else(|| ServiceError::BadInput("kind is required".into()))?;
     let account = accounts::load(&ctx.db, principal.account_id).await?;
-    let site = accounts::site_of(&account);
+    let site = accounts::site_of(&account)?;
     if list(&ctx.db, account.id)
         .await?
         .iter()

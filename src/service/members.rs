@@ -18,7 +18,8 @@ use super::{
 use crate::{
     crypto, db,
     domain::{
-        DomainError, Email, Lifecycle, Password, Phone, member::MemberKind, member::UserName,
+        DomainError, Email, Lifecycle, Password, Phone,
+        member::{AccessKeyStatus, MemberKind, UserName},
         plain_text,
     },
 };
@@ -109,7 +110,7 @@ async fn hold_member_place(
     txn: &DatabaseTransaction,
     account: &entity::accounts::Model,
 ) -> ServiceResult<()> {
-    let limit = ctx.policies.for_site(site_of(account)).member_limit;
+    let limit = ctx.policies.for_site(site_of(account)?).member_limit;
     let counted: Vec<&str> = MemberKind::ALL
         .into_iter()
         .filter(|k| k.counts_toward_limit())
@@ -465,7 +466,7 @@ pub async fn delete(
     let member = owned(&txn, principal.account_id, sub_user_id).await?;
     let active_keys = entity::access_keys::Entity::find()
         .filter(entity::access_keys::Column::SubUserId.eq(member.id))
-        .filter(entity::access_keys::Column::Status.eq("ACTIVE"))
+        .filter(entity::access_keys::Column::Status.eq(AccessKeyStatus::Active.as_str()))
         .count(&txn)
         .await?;
     if active_keys > 0 {

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     crypto, db,
-    domain::{SitePolicy, member::MemberKind},
+    domain::{MfaDeviceKind, SitePolicy, member::MemberKind},
 };
 
 /// MFA-01: 160-bit secrets, as RFC 4226 recommends.
@@ -208,7 +208,7 @@ pub async fn confirm_virtual(
         return Err(ServiceError::not_found("pending MFA binding"));
     }
     let device = entity::mfa_devices::ActiveModel {
-        kind: Set("VIRTUAL".into()),
+        kind: Set(MfaDeviceKind::Virtual.as_str().to_owned()),
         hardware_token_id: Set(None),
         secret_enc: Set(binding.secret_enc),
         ..new_device(target, step, now)
@@ -283,7 +283,7 @@ pub async fn bind_hardware(
     };
     let txn = db::begin_write(&ctx.db).await?;
     let device = entity::mfa_devices::ActiveModel {
-        kind: Set("HARDWARE".into()),
+        kind: Set(MfaDeviceKind::Hardware.as_str().to_owned()),
         hardware_token_id: Set(Some(token.id)),
         secret_enc: Set(token.secret_enc.clone()),
         ..new_device(target, step, now)

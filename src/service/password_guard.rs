@@ -54,7 +54,7 @@ pub async fn check(
 ) -> ServiceResult<()> {
     let (site, account_id, sub_user_id, method) = match &named {
         Named::Principal(candidate) => (
-            site_of(&candidate.account),
+            site_of(&candidate.account)?,
             Some(candidate.account.id),
             candidate.sub_user_id,
             candidate.method,

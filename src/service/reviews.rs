@@ -5,7 +5,7 @@ use sea_orm::{
 };
 
 use super::ServiceResult;
-use crate::domain::verification::{ChangeType, Settlement, VerificationMethod};
+use crate::domain::verification::{ChangeType, Settlement, VerificationMethod, VerificationState};
 
 /// Methods and change types that an operator decides (the others decide themselves), as
 /// the domain's settlement rules say.
@@ -31,7 +31,7 @@ pub async fn pending(
     use entity::verifications::{Column, Entity};
     let (reviewed_methods, reviewed_changes) = reviewed();
     let rows = Entity::find()
-        .filter(Column::State.eq("PENDING"))
+        .filter(Column::State.eq(VerificationState::Pending.as_str()))
         .filter(
             Condition::any()
                 .add(Column::Method.is_in(reviewed_methods))

@@ -70,7 +70,7 @@ pub async fn verify_factor_on(
     only_channel: Option<CodeChannel>,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let policy = ctx.policies.for_site(site_of(account));
+    let policy = ctx.policies.for_site(site_of(account)?);
     if let Some(code) = present(&factor.mfa_code) {
         let key = principal_key(account.id, sub_user_id);
         return mfa::verify_device_code(ctx, &key, code, policy, "secondFactor", now).await;

@@ -60,7 +60,7 @@ pub async fn change_password(
         let stored = account.password_hash.clone();
         check_current_password(ctx, principal, meta, &candidate, current, stored, now).await?;
     }
-    let policy = ctx.policies.for_site(site_of(&account));
+    let policy = ctx.policies.for_site(site_of(&account)?);
     let password =
         Password::parse_for(new_password, login_email.as_ref(), policy).map_err(|e| {
             ServiceError::refused_at(ErrorCode::PasswordTooWeak, "newPassword", e.message)
@@ -137,7 +137,7 @@ async fn change_sub_user_password(
     };
     let stored = member.password_hash.clone();
     check_current_password(ctx, principal, meta, &candidate, current, stored, now).await?;
-    let policy = ctx.policies.for_site(site_of(&account));
+    let policy = ctx.policies.for_site(site_of(&account)?);
     let password = Password::parse_for(new_password, None, policy).map_err(|e| {
         ServiceError::refused_at(ErrorCode::PasswordTooWeak, "newPassword", e.message)
     })?;
@@ -275,7 +275,7 @@ pub async fn change_secure_phone(
     let phone = Phone::parse(new_phone)
         .map_err(|e| ServiceError::refused_at(ErrorCode::InvalidInput, "newPhone", e.message))?;
     let account = accounts::load(&ctx.db, principal.account_id).await?;
-    let site = site_of(&account);
+    let site = site_of(&account)?;
     let limit = ctx.policies.for_site(site).phone_binding_limit;
     let over_limit = || {
         ServiceError::refused_at(

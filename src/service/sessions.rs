@@ -74,10 +74,9 @@ pub async fn authenticate(
     if session.revoked_at.is_some() || session.expires_at <= now {
         return Ok(None);
     }
-    let lifecycle = Lifecycle::parse(&account.lifecycle).unwrap_or(Lifecycle::Cancelled);
-    let Some(site) = Site::parse(&account.site) else {
-        return Ok(None);
-    };
+    // Read fail-closed: an unknown stored value is an error, never an active account.
+    let lifecycle = Lifecycle::from_stored("accounts.lifecycle", &account.lifecycle)?;
+    let site = Site::from_stored("accounts.site", &account.site)?;
     if lifecycle == Lifecycle::Cancelled {
         return Ok(None);
     }

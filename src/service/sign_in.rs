@@ -135,7 +135,7 @@ pub async fn with_sub_user(
         }
         _ => None,
     };
-    let site = root.as_ref().map_or(Site::China, site_of);
+    let site = root.as_ref().map_or(Ok(Site::China), site_of)?;
     let (Some(root), Some(member)) = (root, member) else {
         // LOG-07 for a root and user name that name nobody: the same path as a real
         // sub-user's, so the answers do not reveal which sub-users exist.
@@ -261,7 +261,7 @@ pub async fn finish(
     device_token: Option<&str>,
     now: DateTime<Utc>,
 ) -> ServiceResult<SignInOutcome> {
-    let site = site_of(&candidate.account);
+    let site = site_of(&candidate.account)?;
     let key = principal_key(candidate.account.id, candidate.sub_user_id);
     // The root's login protection covers its sub-users too; a sub-user answers with its own
     // MFA device (it has no secure phone or e-mail), so one without a device is not asked.

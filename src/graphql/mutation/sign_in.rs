@@ -385,23 +385,26 @@ impl SignInMutation {
             context::now(ctx),
         )
         .await;
-        respond(result, |found| FindAccountsPayload {
-            user_errors: Vec::new(),
-            accounts: Some(
-                found
-                    .into_iter()
-                    .map(|a| FoundAccount {
+        respond(result, |found| {
+            let accounts = found
+                .into_iter()
+                .map(|a| {
+                    let method = crate::domain::LoginMethodKind::from_stored(
+                        "accounts.registration_method",
+                        &a.registration_method,
+                    )?;
+                    Ok(FoundAccount {
                         account_id: a.account_number,
                         nickname: a.nickname,
-                        registration_method: crate::domain::LoginMethodKind::parse(
-                            &a.registration_method,
-                        )
-                        .unwrap_or(crate::domain::LoginMethodKind::Email)
-                        .into(),
+                        registration_method: method.into(),
                         registered_at: a.registered_at,
                     })
-                    .collect(),
-            ),
+                })
+                .collect::<Result<Vec<_>, crate::domain::enums::UnknownStoredValue>>()?;
+            Ok(FindAccountsPayload {
+                user_errors: Vec::new(),
+                accounts: Some(accounts),
+            })
         })
     }
 }

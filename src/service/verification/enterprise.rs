@@ -72,7 +72,7 @@ pub async fn complete_credit_code(
     hold_quota_place(
         ctx,
         &txn,
-        site_of(&account),
+        site_of(&account)?,
         account.id,
         SubjectKind::Enterprise,
         &hash,

@@ -29,13 +29,13 @@ use crate::{
 
 use entity::verifications::{ActiveModel, Column, Entity, Model};
 
-const PENDING: &str = "PENDING";
-const APPROVED: &str = "APPROVED";
+const PENDING: VerificationState = VerificationState::Pending;
+const APPROVED: VerificationState = VerificationState::Approved;
 
 /// The approved verification that is in force: approved and not yet replaced or revoked.
 fn in_force_condition() -> Condition {
     Condition::all()
-        .add(Column::State.eq(APPROVED))
+        .add(Column::State.eq(APPROVED.as_str()))
         .add(Column::SupersededAt.is_null())
 }
 
@@ -44,7 +44,7 @@ fn in_force_condition() -> Condition {
 pub fn counted_condition() -> Condition {
     Condition::any()
         .add(in_force_condition())
-        .add(Column::State.eq(PENDING))
+        .add(Column::State.eq(PENDING.as_str()))
 }
 
 /// VER-23: methods whose pending request the subject has not proven yet (nothing paid,
@@ -58,7 +58,7 @@ const UNPROVEN_WHILE_PENDING: [VerificationMethod; 2] = [
 /// pending with a request the subject has proven.
 fn quota_condition() -> Condition {
     let proven_pending = Condition::all()
-        .add(Column::State.eq(PENDING))
+        .add(Column::State.eq(PENDING.as_str()))
         .add(Column::Method.is_not_in(UNPROVEN_WHILE_PENDING.map(VerificationMethod::as_str)));
     Condition::any()
         .add(in_force_condition())
@@ -83,9 +83,9 @@ pub fn split_current(rows: Vec<Model>) -> (Option<Model>, Option<Model>) {
     let mut in_force = None;
     let mut pending = None;
     for row in rows {
-        if row.state == PENDING {
+        if row.state == PENDING.as_str() {
             pending = Some(row);
-        } else if row.state == APPROVED && row.superseded_at.is_none() {
+        } else if row.state == APPROVED.as_str() && row.superseded_at.is_none() {
             in_force = Some(row);
         }
     }
@@ -202,7 +202,7 @@ async fn approve_within_quota(
         .one(txn)
         .await?
         .ok_or_else(|| ServiceError::not_found("account"))?;
-    let site = super::accounts::site_of(&account);
+    let site = super::accounts::site_of(&account)?;
     let kind = SubjectKind::parse(&row.subject_kind).ok_or_else(|| {
         ServiceError::internal(format!("verification {}: unknown subject kind", row.id))
     })?;

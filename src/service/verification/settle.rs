@@ -74,7 +74,7 @@ pub async fn confirm_remittance(
     let txn = db::begin_write(&ctx.db).await?;
     let row = lock(&txn, verification_id, Some(principal.account_id)).await?;
     // A change submitted with this method waits for an operator: no amount was paid.
-    if row.state != PENDING
+    if row.state != PENDING.as_str()
         || method_of(&row) != Some(VerificationMethod::CorporateRemittance)
         || row.remittance_amount_cents.is_none()
     {
@@ -158,7 +158,7 @@ pub async fn withdraw(
     principal.require_root()?;
     let txn = db::begin_write(&ctx.db).await?;
     let row = lock(&txn, verification_id, Some(principal.account_id)).await?;
-    if row.state != PENDING {
+    if row.state != PENDING.as_str() {
         return Err(not_pending("pending"));
     }
     let row = decided(row, VerificationState::Withdrawn, None, now)
@@ -175,7 +175,7 @@ pub async fn withdraw(
 fn waits_for_review(row: &Model) -> bool {
     let reviewed_method = method_of(row).is_some_and(|m| m.settlement() == Settlement::Review);
     let reviewed_change = ChangeType::parse(&row.change_type).is_some_and(ChangeType::needs_review);
-    row.state == PENDING && (reviewed_method || reviewed_change)
+    row.state == PENDING.as_str() && (reviewed_method || reviewed_change)
 }
 
 fn operator_entry(row: &Model, action: &'static str) -> AuditEntry<'static> {
@@ -277,7 +277,7 @@ pub async fn recharge_received(
     let amount = Money::parse("amount", raw_amount)?;
     let txn = db::begin_write(&ctx.db).await?;
     let row = lock(&txn, verification_id, None).await?;
-    if row.state != PENDING || method_of(&row) != Some(VerificationMethod::Recharge) {
+    if row.state != PENDING.as_str() || method_of(&row) != Some(VerificationMethod::Recharge) {
         return Err(not_pending("a recharge waiting for payment"));
     }
     if is_expired(&row, now) {
@@ -328,7 +328,7 @@ pub async fn expire_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<u
         )
         .col_expr(Column::PendingAccountId, Expr::value(Option::<i64>::None))
         .col_expr(Column::DecidedAt, Expr::value(now))
-        .filter(Column::State.eq(PENDING))
+        .filter(Column::State.eq(PENDING.as_str()))
         .filter(Column::ExpiresAt.lte(now))
         .exec(&ctx.db)
         .await?;

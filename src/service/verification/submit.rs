@@ -349,7 +349,7 @@ fn check_change(
     if same_identity && request.kind == SubjectKind::Individual {
         return Err(already_verified());
     }
-    let policy = ctx.policies.for_site(site_of(account));
+    let policy = ctx.policies.for_site(site_of(account)?);
     let change = classify_change(
         in_force.and_then(in_force_summary),
         request.kind,
@@ -462,7 +462,7 @@ async fn submit(
             "a change of verification cannot start while a payment is overdue",
         ));
     }
-    let site = site_of(&account);
+    let site = site_of(&account)?;
     hold_quota_place(ctx, &txn, site, account.id, request.kind, &hash).await?;
     let row = decide_and_store(ctx, &txn, &account, &request, change, hash, now).await?;
     let entry =
@@ -486,7 +486,7 @@ async fn decide_and_store(
     hash: String,
     now: DateTime<Utc>,
 ) -> ServiceResult<Model> {
-    let policy = ctx.policies.for_site(site_of(account));
+    let policy = ctx.policies.for_site(site_of(account)?);
     let settlement = if change.needs_review() {
         Settlement::Review
     } else {
