@@ -10,9 +10,9 @@ use super::{
     AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult, accounts,
     audit::{self, AuditEntry},
     identifiers::{self, NewLoginMethod},
-    password_guard,
     second_factor::{self, SecondFactor},
     sign_in,
+    sign_in::password_guard,
 };
 use crate::{
     db,
@@ -97,25 +97,23 @@ pub async fn bind(
                 sub_user_id: None,
                 method: None,
             };
-            password_guard::check(
-                ctx,
-                meta,
-                password_guard::Named::Principal(&candidate),
-                &principal.principal_key(),
-                given,
-                Some(stored.clone()),
-                None,
-                now,
-            )
-            .await
-            .map_err(|err| match err {
-                ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {
-                    r.field = Some(vec!["input".into(), "password".into()]);
-                    r.message = "enter the account's current password".into();
-                    ServiceError::Refused(r)
-                }
-                other => other,
-            })?;
+            let attempt = password_guard::Attempt {
+                named: password_guard::Named::Principal(&candidate),
+                key: &principal.principal_key(),
+                password: given,
+                stored_hash: Some(stored.clone()),
+                captcha: None,
+            };
+            password_guard::check(ctx, meta, attempt, now)
+                .await
+                .map_err(|err| match err {
+                    ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {
+                        r.field = Some(vec!["input".into(), "password".into()]);
+                        r.message = "enter the account's current password".into();
+                        ServiceError::Refused(r)
+                    }
+                    other => other,
+                })?;
         }
         let has_password = account.password_hash.is_some();
         let password = if has_password { &None } else { &form.password };

@@ -160,17 +160,28 @@ async fn name_in_use(txn: &DatabaseTransaction, account_id: i64, key: &str) -> S
         > 0)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A member ready to insert: its row, its name key, what to call it when the name is
+/// taken, and the audit action.
+struct NewMember<'a> {
+    row: ActiveModel,
+    key: &'a str,
+    taken: &'static str,
+    action: &'static str,
+}
+
 async fn finish_insert(
     ctx: &AppContext,
     principal: &Principal,
     meta: &RequestMeta,
-    row: ActiveModel,
-    key: &str,
-    taken: &str,
-    action: &'static str,
+    new: NewMember<'_>,
     now: DateTime<Utc>,
 ) -> ServiceResult<Model> {
+    let NewMember {
+        row,
+        key,
+        taken,
+        action,
+    } = new;
     let txn = db::begin_write(&ctx.db).await?;
     // Taken for every kind: a cancellation request counts all members under this lock.
     db::lock_scope(&txn, "members", &principal.account_id.to_string()).await?;
@@ -270,17 +281,13 @@ pub async fn create_sub_user(
     row.password_hash = Set(hash);
     row.console_login = Set(form.console_login);
     apply_contact(&mut row, contact);
-    finish_insert(
-        ctx,
-        principal,
-        meta,
+    let new = NewMember {
         row,
-        &key,
-        "a member with this name",
-        "member.create_sub_user",
-        now,
-    )
-    .await
+        key: &key,
+        taken: "a member with this name",
+        action: "member.create_sub_user",
+    };
+    finish_insert(ctx, principal, meta, new, now).await
 }
 
 /// SUB-01, SUB-03, VER-21: an existing, verified root account of the same site.
@@ -336,17 +343,13 @@ pub async fn add_collaborator(
     );
     row.collaborator_account_id = Set(Some(other.id));
     apply_contact(&mut row, contact);
-    finish_insert(
-        ctx,
-        principal,
-        meta,
+    let new = NewMember {
         row,
-        &key,
-        "this collaborator",
-        "member.add_collaborator",
-        now,
-    )
-    .await
+        key: &key,
+        taken: "this collaborator",
+        action: "member.add_collaborator",
+    };
+    finish_insert(ctx, principal, meta, new, now).await
 }
 
 /// SUB-01: receives notices, never signs in; not counted in the limit (SUB-02).
@@ -375,17 +378,13 @@ pub async fn create_message_recipient(
         now,
     );
     apply_contact(&mut row, contact);
-    finish_insert(
-        ctx,
-        principal,
-        meta,
+    let new = NewMember {
         row,
-        &key,
-        "a message recipient with this name",
-        "member.create_message_recipient",
-        now,
-    )
-    .await
+        key: &key,
+        taken: "a message recipient with this name",
+        action: "member.create_message_recipient",
+    };
+    finish_insert(ctx, principal, meta, new, now).await
 }
 
 /// Remark, contacts and console sign-in; turning sign-in off ends the sub-user's sessions.

@@ -11,12 +11,13 @@ use super::{
     AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult,
     accounts::{self, site_of},
     audit::{self, AuditEntry},
-    codes, password_guard,
+    codes,
     second_factor::{
         SecondFactor, available_factors, guard_protected_operation, required_factor, verify_factor,
         verify_factor_on,
     },
     sessions, sign_in,
+    sign_in::password_guard,
 };
 use crate::{
     db,
@@ -104,8 +105,14 @@ async fn check_current_password(
         )
     })?;
     let key = principal.principal_key();
-    let named = password_guard::Named::Principal(candidate);
-    password_guard::check(ctx, meta, named, &key, current, stored, None, now)
+    let attempt = password_guard::Attempt {
+        named: password_guard::Named::Principal(candidate),
+        key: &key,
+        password: current,
+        stored_hash: stored,
+        captcha: None,
+    };
+    password_guard::check(ctx, meta, attempt, now)
         .await
         .map_err(|err| match err {
             ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {

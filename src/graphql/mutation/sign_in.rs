@@ -15,9 +15,10 @@ use crate::{
         },
     },
     service::{
-        accounts, challenges, codes,
+        accounts, codes,
         registration::{self, Registration},
         sessions,
+        sign_in::challenges,
         sign_in::{self, SignInOutcome},
     },
 };
@@ -262,14 +263,17 @@ impl SignInMutation {
         ctx: &Context<'_>,
         input: SignInInput,
     ) -> async_graphql::Result<SignInPayload> {
+        let request = sign_in::PasswordSignIn {
+            site: input.site.into(),
+            email: &input.email,
+            password: &input.password,
+            captcha: input.captcha.as_deref(),
+            device_token: input.device_token.as_deref(),
+        };
         let result = sign_in::with_password(
             context::app(ctx),
             context::meta(ctx),
-            input.site.into(),
-            &input.email,
-            &input.password,
-            input.captcha.as_deref(),
-            input.device_token.as_deref(),
+            request,
             context::now(ctx),
         )
         .await;
@@ -282,14 +286,17 @@ impl SignInMutation {
         ctx: &Context<'_>,
         input: SignInWithProviderInput,
     ) -> async_graphql::Result<SignInPayload> {
+        let request = sign_in::ProviderSignIn {
+            site: input.site.into(),
+            kind: input.kind.into(),
+            provider_code: &input.provider_code,
+            chosen_account: input.account_id.as_deref(),
+            device_token: input.device_token.as_deref(),
+        };
         let result = sign_in::with_provider(
             context::app(ctx),
             context::meta(ctx),
-            input.site.into(),
-            input.kind.into(),
-            &input.provider_code,
-            input.account_id.as_deref(),
-            input.device_token.as_deref(),
+            request,
             context::now(ctx),
         )
         .await;
@@ -302,14 +309,17 @@ impl SignInMutation {
         ctx: &Context<'_>,
         input: SignInSubUserInput,
     ) -> async_graphql::Result<SignInPayload> {
+        let request = sign_in::SubUserSignIn {
+            root_account_number: &input.root_account_id,
+            user_name: &input.user_name,
+            password: &input.password,
+            captcha: input.captcha.as_deref(),
+            device_token: input.device_token.as_deref(),
+        };
         let result = sign_in::with_sub_user(
             context::app(ctx),
             context::meta(ctx),
-            &input.root_account_id,
-            &input.user_name,
-            &input.password,
-            input.captcha.as_deref(),
-            input.device_token.as_deref(),
+            request,
             context::now(ctx),
         )
         .await;

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use super::{account::Account, member::SubUser};
 use crate::{
     graphql::{context, errors::top_level},
-    service::{Principal, accounts, challenges::IssuedChallenge, members, sessions::OpenedSession},
+    service::{
+        Principal, accounts, members, sessions::OpenedSession, sign_in::challenges::IssuedChallenge,
+    },
 };
 
 /// The signed-in principal.

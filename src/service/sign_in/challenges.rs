@@ -6,13 +6,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
 };
 
-use super::{
+use super::Candidate;
+use crate::service::{
     AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult, accounts,
     accounts::site_of,
     audit::{self, LoginAttempt},
     principal_key, second_factor,
     sessions::{self, OpenedSession},
-    sign_in::Candidate,
 };
 use crate::{
     crypto, db,
@@ -98,7 +98,7 @@ pub async fn complete(
     trust_device: bool,
     now: DateTime<Utc>,
 ) -> ServiceResult<CompletedChallenge> {
-    super::sign_in::limit_client(ctx, meta, now).await?;
+    super::limit_client(ctx, meta, now).await?;
     use entity::login_challenges::{Column, Entity};
     let gone = || {
         ServiceError::refused_at(

@@ -6,11 +6,11 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 
-use super::{
+use super::Candidate;
+use crate::service::{
     AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult,
     accounts::site_of,
     audit::{self, LoginAttempt},
-    sign_in::Candidate,
 };
 use crate::{
     crypto, db,
@@ -38,20 +38,32 @@ pub fn unknown_key(ctx: &AppContext, parts: &[&str]) -> String {
     format!("unknown:{}", ctx.secret.keyed_hash(&all))
 }
 
+/// One password attempt: whom it names, the counter it walks (`key`), the password typed,
+/// the hash it must match (none for an identifier that names nobody), and a captcha.
+pub struct Attempt<'a> {
+    pub named: Named<'a>,
+    pub key: &'a str,
+    pub password: &'a str,
+    pub stored_hash: Option<String>,
+    pub captcha: Option<&'a str>,
+}
+
 /// Checks a password behind the day's failure counter. The failure is counted *before*
 /// the hash is checked and given back on success, so parallel guesses all see each
 /// other and no more than the policy's number are ever tried.
-#[allow(clippy::too_many_arguments)]
 pub async fn check(
     ctx: &AppContext,
     meta: &RequestMeta,
-    named: Named<'_>,
-    key: &str,
-    password: &str,
-    stored_hash: Option<String>,
-    captcha: Option<&str>,
+    attempt: Attempt<'_>,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    let Attempt {
+        named,
+        key,
+        password,
+        stored_hash,
+        captcha,
+    } = attempt;
     let (site, account_id, sub_user_id, method) = match &named {
         Named::Principal(candidate) => (
             site_of(&candidate.account)?,

@@ -1,14 +1,19 @@
 //! Sign-in (LOG-04, LOG-06..09): by login e-mail and password or by a third-party
-//! identity, ending in a session or, with login protection on, a challenge (MFA-06).
+//! identity, ending in a session or, with login protection on, a challenge (MFA-06). The
+//! password check behind its counters (`password_guard`) and the second step
+//! (`challenges`) live beside it. Each use-case takes one request struct and `now`.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+pub mod challenges;
+pub mod password_guard;
 
 use super::{
     AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult,
     accounts::site_of,
     audit::{self, LoginAttempt},
-    challenges, identifiers, password_guard, principal_key, rate_limit,
+    identifiers, principal_key, rate_limit,
     sessions::{self, OpenedSession},
 };
 use crate::{
@@ -56,18 +61,49 @@ pub struct Candidate {
     pub method: Option<LoginMethodKind>,
 }
 
+/// `signIn`: the login e-mail and its password, as typed.
+pub struct PasswordSignIn<'a> {
+    pub site: Site,
+    pub email: &'a str,
+    pub password: &'a str,
+    pub captcha: Option<&'a str>,
+    /// A device trusted for 7 days earlier (MFA-06).
+    pub device_token: Option<&'a str>,
+}
+
+/// `signInSubUser`: the root's account ID, the user name and its password.
+pub struct SubUserSignIn<'a> {
+    pub root_account_number: &'a str,
+    pub user_name: &'a str,
+    pub password: &'a str,
+    pub captcha: Option<&'a str>,
+    pub device_token: Option<&'a str>,
+}
+
+/// `signInWithProvider`: the provider's authorization code, and the account chosen when
+/// one identity serves several (LOG-04).
+pub struct ProviderSignIn<'a> {
+    pub site: Site,
+    pub kind: LoginMethodKind,
+    pub provider_code: &'a str,
+    pub chosen_account: Option<&'a str>,
+    pub device_token: Option<&'a str>,
+}
+
 /// Password sign-in with the login e-mail (LOG-06, LOG-07).
-#[allow(clippy::too_many_arguments)]
 pub async fn with_password(
     ctx: &AppContext,
     meta: &RequestMeta,
-    site: Site,
-    raw_email: &str,
-    password: &str,
-    captcha: Option<&str>,
-    device_token: Option<&str>,
+    request: PasswordSignIn<'_>,
     now: DateTime<Utc>,
 ) -> ServiceResult<SignInOutcome> {
+    let PasswordSignIn {
+        site,
+        email: raw_email,
+        password,
+        captcha,
+        device_token,
+    } = request;
     limit_client(ctx, meta, now).await?;
     let method = Some(LoginMethodKind::Email);
     let email = Email::parse(raw_email).ok();
@@ -86,8 +122,14 @@ pub async fn with_password(
             |e| e.as_str().to_owned(),
         );
         let key = password_guard::unknown_key(ctx, &[site.as_str(), "EMAIL", &typed]);
-        let nobody = password_guard::Named::Nobody { site, method };
-        password_guard::check(ctx, meta, nobody, &key, password, None, captcha, now).await?;
+        let attempt = password_guard::Attempt {
+            named: password_guard::Named::Nobody { site, method },
+            key: &key,
+            password,
+            stored_hash: None,
+            captcha,
+        };
+        password_guard::check(ctx, meta, attempt, now).await?;
         return Err(password_guard::invalid_credentials());
     };
     let key = principal_key(account.id, None);
@@ -96,27 +138,32 @@ pub async fn with_password(
         method,
         account,
     };
-    let stored = candidate.account.password_hash.clone();
-    let named = password_guard::Named::Principal(&candidate);
-    match password_guard::check(ctx, meta, named, &key, password, stored, captcha, now).await {
-        Ok(()) => finish(ctx, meta, candidate, device_token, now).await,
-        Err(err) => Err(err),
-    }
+    let attempt = password_guard::Attempt {
+        named: password_guard::Named::Principal(&candidate),
+        key: &key,
+        password,
+        stored_hash: candidate.account.password_hash.clone(),
+        captcha,
+    };
+    password_guard::check(ctx, meta, attempt, now).await?;
+    finish(ctx, meta, candidate, device_token, now).await
 }
 
 /// SUB-04: a sub-user signs in with its root's account ID, its user name and its password,
 /// under the same captcha, lockout and login-protection rules as a root account.
-#[allow(clippy::too_many_arguments)]
 pub async fn with_sub_user(
     ctx: &AppContext,
     meta: &RequestMeta,
-    root_account_number: &str,
-    user_name: &str,
-    password: &str,
-    captcha: Option<&str>,
-    device_token: Option<&str>,
+    request: SubUserSignIn<'_>,
     now: DateTime<Utc>,
 ) -> ServiceResult<SignInOutcome> {
+    let SubUserSignIn {
+        root_account_number,
+        user_name,
+        password,
+        captcha,
+        device_token,
+    } = request;
     limit_client(ctx, meta, now).await?;
     let root = entity::accounts::Entity::find()
         .filter(entity::accounts::Column::AccountNumber.eq(root_account_number.trim()))
@@ -144,8 +191,14 @@ pub async fn with_sub_user(
             ctx,
             &["SUB_USER", root_account_number.trim(), &typed_name],
         );
-        let nobody = password_guard::Named::Nobody { site, method: None };
-        password_guard::check(ctx, meta, nobody, &key, password, None, captcha, now).await?;
+        let attempt = password_guard::Attempt {
+            named: password_guard::Named::Nobody { site, method: None },
+            key: &key,
+            password,
+            stored_hash: None,
+            captcha,
+        };
+        password_guard::check(ctx, meta, attempt, now).await?;
         return Err(password_guard::invalid_credentials());
     };
     let key = principal_key(root.id, Some(member.id));
@@ -154,17 +207,14 @@ pub async fn with_sub_user(
         sub_user_id: Some(member.id),
         method: None,
     };
-    password_guard::check(
-        ctx,
-        meta,
-        password_guard::Named::Principal(&candidate),
-        &key,
+    let attempt = password_guard::Attempt {
+        named: password_guard::Named::Principal(&candidate),
+        key: &key,
         password,
-        member.password_hash,
+        stored_hash: member.password_hash,
         captcha,
-        now,
-    )
-    .await?;
+    };
+    password_guard::check(ctx, meta, attempt, now).await?;
     finish(ctx, meta, candidate, device_token, now).await
 }
 
@@ -196,17 +246,19 @@ async fn find_by_login(
 }
 
 /// Third-party sign-in (LOG-08): WeChat may lead to several accounts (LOG-04).
-#[allow(clippy::too_many_arguments)]
 pub async fn with_provider(
     ctx: &AppContext,
     meta: &RequestMeta,
-    site: Site,
-    kind: LoginMethodKind,
-    provider_code: &str,
-    chosen_account: Option<&str>,
-    device_token: Option<&str>,
+    request: ProviderSignIn<'_>,
     now: DateTime<Utc>,
 ) -> ServiceResult<SignInOutcome> {
+    let ProviderSignIn {
+        site,
+        kind,
+        provider_code,
+        chosen_account,
+        device_token,
+    } = request;
     limit_client(ctx, meta, now).await?;
     if !kind.is_third_party() {
         return Err(ServiceError::refused_at(
