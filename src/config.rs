@@ -4,8 +4,6 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::graphql::QueryLimits;
-
 /// The account center: a GraphQL backend for a cloud console's account pages.
 #[derive(Debug, Parser)]
 #[command(name = "account-center", version, about)]
@@ -229,6 +227,38 @@ pub fn redact_url(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    }
+}
+
+/// Limits that keep one GraphQL request from costing the server too much (the console
+/// and ops schemas share them); configuration, so it lives here and `graphql/` reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_directives: usize,
+    /// Field selections (aliases included) one document may hold.
+    pub max_fields: usize,
+    /// Lexical tokens one document may hold, counted before it is parsed.
+    pub max_tokens: usize,
+    pub introspection: bool,
+}
+
+impl QueryLimits {
+    /// The defaults; the whole console page (tests/api/console_page.graphql) runs within them.
+    pub const DEFAULT: Self = Self {
+        max_depth: 15,
+        max_complexity: 5_000,
+        max_directives: 5,
+        max_fields: 500,
+        max_tokens: 10_000,
+        introspection: true,
+    };
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self::DEFAULT
     }
 }
 

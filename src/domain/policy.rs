@@ -55,6 +55,16 @@ site_policy! {
     /// ACC-10: find-account requests per client address in `find_account_window`.
     find_account_limit_per_client: i32,
     find_account_window: TimeDelta,
+    /// Sign-in attempts of any kind from one client address in `sign_in_client_window`:
+    /// stops one client spraying guesses over many accounts (LOG-07 counts per account).
+    sign_ins_per_client: i32,
+    sign_in_client_window: TimeDelta,
+    /// Verification codes one client address may ask for in `codes_client_window`.
+    codes_per_client: i32,
+    codes_client_window: TimeDelta,
+    /// Registration attempts from one client address in `registration_client_window`.
+    registrations_per_client: i32,
+    registration_client_window: TimeDelta,
     /// LOG-06: password length.
     password_min_chars: usize,
     password_max_chars: usize,
@@ -140,6 +150,12 @@ impl SitePolicy {
             find_account_limit_per_target: 5,
             find_account_limit_per_client: 20,
             find_account_window: TimeDelta::hours(1),
+            sign_ins_per_client: 120,
+            sign_in_client_window: TimeDelta::minutes(10),
+            codes_per_client: 30,
+            codes_client_window: TimeDelta::hours(1),
+            registrations_per_client: 60,
+            registration_client_window: TimeDelta::hours(1),
             password_min_chars: DEFAULT_MIN_CHARS,
             password_max_chars: DEFAULT_MAX_CHARS,
             captcha_after_failures: 3,

@@ -16,40 +16,10 @@ use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 
+pub use crate::config::QueryLimits;
 use crate::service::AppContext;
 
 pub type ConsoleSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
-
-/// Limits that keep one request from costing the server too much.
-#[derive(Debug, Clone, Copy)]
-pub struct QueryLimits {
-    pub max_depth: usize,
-    pub max_complexity: usize,
-    pub max_directives: usize,
-    /// Field selections (aliases included) one document may hold.
-    pub max_fields: usize,
-    /// Lexical tokens one document may hold, counted before it is parsed.
-    pub max_tokens: usize,
-    pub introspection: bool,
-}
-
-impl QueryLimits {
-    /// The defaults; the whole console page (tests/api/console_page.graphql) runs within them.
-    pub const DEFAULT: Self = Self {
-        max_depth: 15,
-        max_complexity: 5_000,
-        max_directives: 5,
-        max_fields: 500,
-        max_tokens: 10_000,
-        introspection: true,
-    };
-}
-
-impl Default for QueryLimits {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
 
 fn builder(
     limits: QueryLimits,

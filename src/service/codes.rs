@@ -17,13 +17,6 @@ use crate::{
 
 const CODE_DIGITS: usize = 6;
 
-/// Per client address, whatever the targets: stops one client from spraying codes.
-const CODES_PER_CLIENT: rate_limit::Limit = rate_limit::Limit {
-    scope: "codes-per-client",
-    max_hits: 30,
-    window: TimeDelta::hours(1),
-};
-
 /// The canonical form of a code target, so "+86 138…" and "138…" share one code row.
 pub fn normalize_target(channel: CodeChannel, raw: &str) -> ServiceResult<String> {
     Ok(match channel {
@@ -60,8 +53,14 @@ pub async fn send(
     let policy = ctx.policies.for_site(site.unwrap_or(Site::China));
     let resend = policy.code_resend_interval;
 
+    // Per client address, whatever the targets: stops one client from spraying codes.
+    let per_client = rate_limit::Limit {
+        scope: "codes-per-client",
+        max_hits: policy.codes_per_client,
+        window: policy.codes_client_window,
+    };
     if let Some(client) = &meta.client_address {
-        rate_limit::hit(&ctx.db, CODES_PER_CLIENT, client, now).await?;
+        rate_limit::hit(&ctx.db, per_client, client, now).await?;
     }
 
     let stored_target = target_key(ctx, channel, &target);

@@ -33,14 +33,6 @@ pub struct Registered {
     pub session: OpenedSession,
 }
 
-/// Registration attempts from one client address, successful or not: registration
-/// answers about codes and identities, and no client may ask without bound.
-const REGISTRATIONS_PER_CLIENT: rate_limit::Limit = rate_limit::Limit {
-    scope: "register-per-client",
-    max_hits: 60,
-    window: chrono::TimeDelta::hours(1),
-};
-
 /// Registers an account by any of the five methods; it is effective at once (ACC-02).
 pub async fn register(
     ctx: &AppContext,
@@ -48,12 +40,20 @@ pub async fn register(
     form: Registration,
     now: DateTime<Utc>,
 ) -> ServiceResult<Registered> {
-    if let Some(client) = &meta.client_address {
-        rate_limit::hit(&ctx.db, REGISTRATIONS_PER_CLIENT, client, now).await?;
-    }
     let site = form
         .site
         .ok_or_else(|| ServiceError::BadInput("site is required".into()))?;
+    // Every attempt, successful or not: registration answers about codes and identities,
+    // and no client may ask without bound.
+    let policy = ctx.policies.for_site(site);
+    let per_client = rate_limit::Limit {
+        scope: "register-per-client",
+        max_hits: policy.registrations_per_client,
+        window: policy.registration_client_window,
+    };
+    if let Some(client) = &meta.client_address {
+        rate_limit::hit(&ctx.db, per_client, client, now).await?;
+    }
     let kind = form
         .method
         .ok_or_else(|| ServiceError::BadInput("method is required".into()))?;

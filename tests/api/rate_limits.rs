@@ -9,12 +9,16 @@ use crate::{
     helpers::{Backend, TestApp, error_code, run_with},
 };
 
-/// `SIGN_INS_PER_CLIENT`: 120 attempts per client address in 10 minutes.
-const SIGN_INS_PER_WINDOW: usize = 120;
+/// The CHINA site's policy, whose per-client numbers these tests count against.
+fn china() -> account_center::domain::SitePolicy {
+    account_center::domain::SitePolicy::default_for(account_center::domain::Site::China)
+}
 
 async fn one_client_cannot_spray_sign_ins_over_many_accounts(app: TestApp) {
+    // `sign_ins_per_client` (120) in `sign_in_client_window` (10 minutes).
+    let per_window = usize::try_from(china().sign_ins_per_client).unwrap();
     let sign_in = "mutation($i: SignInInput!) { signIn(input: $i) { userErrors { code retryAfterSeconds } } }";
-    let attempts = join_all((0..SIGN_INS_PER_WINDOW + 5).map(|i| {
+    let attempts = join_all((0..per_window + 5).map(|i| {
         app.gql(
             sign_in,
             json!({ "i": { "site": "CHINA", "email": format!("spray{i}@example.com"), "password": "Wrong#123" } }),
@@ -38,7 +42,7 @@ async fn one_client_cannot_spray_sign_ins_over_many_accounts(app: TestApp) {
     assert_eq!(limited, 5, "{codes:?}");
     assert_eq!(
         codes.iter().filter(|c| *c == "INVALID_CREDENTIALS").count(),
-        SIGN_INS_PER_WINDOW,
+        per_window,
         "{codes:?}"
     );
     // The window passes; the client may try again.
@@ -74,8 +78,10 @@ async fn one_client_cannot_spray_sign_ins_over_many_accounts_postgres() {
     with_the_default_pool(Backend::Postgres).await;
 }
 
-/// `CODES_PER_CLIENT`: 30 codes per client address an hour, whatever the targets.
-const CODES_PER_CLIENT: usize = 30;
+/// `codes_per_client`: 30 codes per client address an hour, whatever the targets.
+fn codes_per_client() -> usize {
+    usize::try_from(china().codes_per_client).unwrap()
+}
 
 /// Sends one REGISTER code to a fresh target as `forwarded_for`; the error code or "".
 async fn send_code_as(app: &TestApp, forwarded_for: impl AsRef<str>, target: usize) -> String {
@@ -98,10 +104,10 @@ async fn send_code_as(app: &TestApp, forwarded_for: impl AsRef<str>, target: usi
 
 async fn forwarded_clients_are_counted_apart(app: TestApp) {
     let first =
-        join_all((0..=CODES_PER_CLIENT).map(|i| send_code_as(&app, "198.51.100.1", i))).await;
+        join_all((0..=codes_per_client()).map(|i| send_code_as(&app, "198.51.100.1", i))).await;
     assert_eq!(
         first.iter().filter(|c| c.is_empty()).count(),
-        CODES_PER_CLIENT,
+        codes_per_client(),
         "{first:?}"
     );
     assert_eq!(
@@ -118,9 +124,10 @@ async fn forwarded_clients_are_counted_apart(app: TestApp) {
 }
 
 async fn untrusted_peers_cannot_spoof_their_address(app: TestApp) {
-    let sent =
-        join_all((0..=CODES_PER_CLIENT).map(|i| send_code_as(&app, format!("198.51.100.{i}"), i)))
-            .await;
+    let sent = join_all(
+        (0..=codes_per_client()).map(|i| send_code_as(&app, format!("198.51.100.{i}"), i)),
+    )
+    .await;
     assert_eq!(
         sent.iter().filter(|c| *c == "RATE_LIMITED").count(),
         1,

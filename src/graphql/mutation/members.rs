@@ -139,7 +139,7 @@ fn deleted(kind: NodeKind) -> impl FnOnce(i64) -> DeletePayload {
 
 #[Object]
 impl MembersMutation {
-    /// Creates a sub-user (SUB-01); the 1,000-member limit holds under concurrency (SUB-02).
+    /// Creates a sub-user (SUB-01); the site's member limit holds under concurrency (SUB-02).
     async fn create_sub_user(
         &self,
         ctx: &Context<'_>,

@@ -96,7 +96,7 @@ pub struct SignInWithProviderInput {
     pub device_token: Option<String>,
 }
 
-/// Answers a login challenge with a second factor; trustDevice skips the challenge on this device for 7 days.
+/// Answers a login challenge with a second factor; trustDevice skips the challenge on this device for the site's trusted-device period (MFA-06).
 #[derive(InputObject)]
 pub struct CompleteLoginChallengeInput {
     pub challenge_id: ID,

@@ -16,7 +16,7 @@ use crate::service::{
 };
 use crate::{
     crypto, db,
-    domain::{CodePurpose, LoginMethodKind},
+    domain::{CodePurpose, LoginMethodKind, Site},
 };
 
 /// A challenge just issued.
@@ -98,7 +98,6 @@ pub async fn complete(
     trust_device: bool,
     now: DateTime<Utc>,
 ) -> ServiceResult<CompletedChallenge> {
-    super::limit_client(ctx, meta, now).await?;
     use entity::login_challenges::{Column, Entity};
     let gone = || {
         ServiceError::refused_at(
@@ -107,13 +106,18 @@ pub async fn complete(
             "no such challenge, or it has expired",
         )
     };
-    let challenge = Entity::find()
+    let found = Entity::find()
         .filter(Column::TokenHash.eq(crypto::token_hash(challenge_token)))
         .one(&ctx.db)
-        .await?
-        .ok_or_else(gone)?;
+        .await?;
+    let Some(challenge) = found else {
+        super::limit_client(ctx, meta, Site::China, now).await?;
+        return Err(gone());
+    };
     let account = accounts::load(&ctx.db, challenge.account_id).await?;
-    let policy = ctx.policies.for_site(site_of(&account)?);
+    let site = site_of(&account)?;
+    super::limit_client(ctx, meta, site, now).await?;
+    let policy = ctx.policies.for_site(site);
     if challenge.completed_at.is_some()
         || challenge.expires_at <= now
         || challenge.failed_attempts >= policy.code_max_attempts

@@ -24,23 +24,28 @@ use crate::{
     },
 };
 
-/// Sign-in attempts of any kind (password, provider, sub-user, challenge answers) from one
-/// client address: stops one client spraying guesses over many accounts, where LOG-07's
-/// per-account lock cannot see it. Counted in the database, so every instance shares it.
-pub const SIGN_INS_PER_CLIENT: rate_limit::Limit = rate_limit::Limit {
-    scope: "sign-in-per-client",
-    max_hits: 120,
-    window: chrono::TimeDelta::minutes(10),
-};
-
-/// Counts one sign-in attempt against the client's window.
+/// Counts one sign-in attempt of any kind (password, provider, sub-user, challenge answer)
+/// against the client's window, with the policy of the site the attempt names: stops one
+/// client spraying guesses over many accounts, where LOG-07's per-account lock cannot see
+/// it. Counted in the database, so every instance shares it. An attempt that names no site
+/// (an unknown root account ID or challenge) counts under the CHINA site's policy.
 pub async fn limit_client(
     ctx: &AppContext,
     meta: &RequestMeta,
+    site: Site,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    let policy = ctx.policies.for_site(site);
+    let limit = rate_limit::Limit {
+        scope: "sign-in-per-client",
+        max_hits: policy.sign_ins_per_client,
+        window: policy.sign_in_client_window,
+    };
     match &meta.client_address {
-        Some(client) => rate_limit::hit(&ctx.db, SIGN_INS_PER_CLIENT, client, now).await,
+        Some(client) => {
+            let key = format!("{}:{client}", site.as_str());
+            rate_limit::hit(&ctx.db, limit, &key, now).await
+        }
         None => Ok(()),
     }
 }
@@ -104,7 +109,7 @@ pub async fn with_password(
         captcha,
         device_token,
     } = request;
-    limit_client(ctx, meta, now).await?;
+    limit_client(ctx, meta, site, now).await?;
     let method = Some(LoginMethodKind::Email);
     let email = Email::parse(raw_email).ok();
     let account = match &email {
@@ -164,12 +169,13 @@ pub async fn with_sub_user(
         captcha,
         device_token,
     } = request;
-    limit_client(ctx, meta, now).await?;
     let root = entity::accounts::Entity::find()
         .filter(entity::accounts::Column::AccountNumber.eq(root_account_number.trim()))
         .filter(entity::accounts::Column::Lifecycle.ne(Lifecycle::Cancelled.as_str()))
         .one(&ctx.db)
         .await?;
+    let site = root.as_ref().map_or(Ok(Site::China), site_of)?;
+    limit_client(ctx, meta, site, now).await?;
     let member = match (&root, UserName::parse("userName", user_name)) {
         (Some(root), Ok(name)) => {
             entity::sub_users::Entity::find()
@@ -182,7 +188,6 @@ pub async fn with_sub_user(
         }
         _ => None,
     };
-    let site = root.as_ref().map_or(Ok(Site::China), site_of)?;
     let (Some(root), Some(member)) = (root, member) else {
         // LOG-07 for a root and user name that name nobody: the same path as a real
         // sub-user's, so the answers do not reveal which sub-users exist.
@@ -259,7 +264,7 @@ pub async fn with_provider(
         chosen_account,
         device_token,
     } = request;
-    limit_client(ctx, meta, now).await?;
+    limit_client(ctx, meta, site, now).await?;
     if !kind.is_third_party() {
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,

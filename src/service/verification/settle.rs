@@ -53,10 +53,14 @@ fn is_expired(row: &Model, now: DateTime<Utc>) -> bool {
     row.expires_at.is_some_and(|at| at <= now)
 }
 
-fn expired_error() -> ServiceError {
+/// The window's end is the row's own (VER-11, VER-12 set it from the site's policy).
+fn expired_error(row: &Model) -> ServiceError {
+    let closed = row
+        .expires_at
+        .map_or_else(String::new, |at| format!(" at {}", at.to_rfc3339()));
     ServiceError::refused(
         ErrorCode::VerificationExpired,
-        "the 7-day window has closed; submit the verification again",
+        format!("the window closed{closed}; submit the verification again"),
     )
 }
 
@@ -81,11 +85,12 @@ pub async fn confirm_remittance(
         return Err(not_pending("a remittance waiting for its amount"));
     }
     if is_expired(&row, now) {
+        let refusal = expired_error(&row);
         decided(row, VerificationState::Expired, None, now)
             .update(&txn)
             .await?;
         txn.commit().await?;
-        return Err(expired_error());
+        return Err(refusal);
     }
     let entry = |action| {
         AuditEntry::by(principal, action).target(format!("Verification:{verification_id}"))
@@ -281,11 +286,12 @@ pub async fn recharge_received(
         return Err(not_pending("a recharge waiting for payment"));
     }
     if is_expired(&row, now) {
+        let refusal = expired_error(&row);
         decided(row, VerificationState::Expired, None, now)
             .update(&txn)
             .await?;
         txn.commit().await?;
-        return Err(expired_error());
+        return Err(refusal);
     }
     if row.recharge_amount_cents != Some(amount.cents()) {
         return Err(ServiceError::refused_at(
