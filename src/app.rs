@@ -272,16 +272,20 @@ fn request_meta(peer: SocketAddr, proxies: &TrustedProxies, headers: &HeaderMap)
     }
 }
 
-/// The session token from `Authorization: Bearer` or the session cookie.
-fn session_token(headers: &HeaderMap) -> Option<String> {
-    let bearer = headers
+/// The token of an `Authorization: Bearer …` header (scheme case-insensitive).
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|auth| auth.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned());
-    if bearer.is_some() {
-        return bearer;
+        .map(|(_, token)| token.trim())
+}
+
+/// The session token from `Authorization: Bearer` or the session cookie.
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(bearer) = bearer_token(headers) {
+        return Some(bearer.to_owned());
     }
     headers
         .get_all(header::COOKIE)
@@ -391,13 +395,7 @@ async fn ops_graphql(
     {
         return gql_http::graphiql("/ops/graphql");
     }
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .unwrap_or_default();
+    let presented = bearer_token(&headers).unwrap_or_default();
     let client = request_meta(peer, &state.trusted_proxies, &headers).client_address;
     let now = state.app.clock.now();
     match ops_access::admit(&state.app, client.as_deref(), presented, expected, now).await {

@@ -92,6 +92,9 @@ proptest! {
         let code = credit_with_check(&body);
         let parsed = CreditCode::parse("creditCode", &code.to_lowercase()).unwrap();
         prop_assert_eq!(parsed.as_str(), code.as_str());
-        prop_assert!(EnterpriseCode::parse("creditCode", &code, false).unwrap().is_complete());
+        prop_assert!(matches!(
+            EnterpriseCode::parse("creditCode", &code, false).unwrap(),
+            EnterpriseCode::Complete(_)
+        ));
     }
 }

@@ -279,10 +279,6 @@ impl EnterpriseCode {
             Self::Incomplete(number) => number,
         }
     }
-
-    pub fn is_complete(&self) -> bool {
-        matches!(self, Self::Complete(_))
-    }
 }
 
 impl fmt::Display for EnterpriseCode {
@@ -575,16 +571,15 @@ mod tests {
     #[test]
     fn enterprise_codes() {
         let complete = EnterpriseCode::parse("code", " 91350100m000100Y43 ", false).unwrap();
-        assert!(complete.is_complete());
+        assert!(matches!(complete, EnterpriseCode::Complete(_)));
         assert_eq!(complete.as_str(), "91350100M000100Y43");
-        assert!(
-            EnterpriseCode::parse("code", "91350100M000100Y43", true)
-                .unwrap()
-                .is_complete()
-        );
+        assert!(matches!(
+            EnterpriseCode::parse("code", "91350100M000100Y43", true).unwrap(),
+            EnterpriseCode::Complete(_)
+        ));
 
         let legacy = EnterpriseCode::parse("code", " 440301103-45678a ", true).unwrap();
-        assert!(!legacy.is_complete());
+        assert!(matches!(legacy, EnterpriseCode::Incomplete(_)));
         assert_eq!(legacy.as_str(), "440301103-45678A");
         assert_eq!(
             EnterpriseCode::parse("code", "123456", true).unwrap(),

@@ -53,11 +53,6 @@ impl Phone {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// True for a mainland China mobile number (stored without a country code).
-    pub fn is_mainland(&self) -> bool {
-        !self.0.starts_with('+')
-    }
 }
 
 fn mainland(digits: &str) -> Result<Phone, DomainError> {
@@ -103,7 +98,6 @@ mod tests {
         ] {
             assert_eq!(ok(raw), "13812345678", "{raw:?}");
         }
-        assert!(Phone::parse("19912345678").unwrap().is_mainland());
     }
 
     #[test]
@@ -113,7 +107,6 @@ mod tests {
         assert_eq!(ok("+85291234567"), "+85291234567");
         assert_eq!(ok("+12345678"), "+12345678");
         assert_eq!(ok("+123456789012345"), "+123456789012345");
-        assert!(!Phone::parse("+85291234567").unwrap().is_mainland());
     }
 
     #[test]

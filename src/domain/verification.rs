@@ -315,13 +315,6 @@ impl ChangeType {
     }
 }
 
-impl VerificationState {
-    /// VER-13: decisions are final.
-    pub fn is_final(self) -> bool {
-        self != Self::Pending
-    }
-}
-
 /// The console status: VERIFIED with a verification in force (a pending change leaves it in
 /// force), PENDING with only a pending request, UNVERIFIED otherwise.
 pub fn status(has_in_force: bool, has_pending: bool) -> VerificationStatus {
@@ -534,15 +527,16 @@ mod tests {
     }
 
     #[test]
-    fn only_pending_changes_and_status_follows_what_is_in_force() {
-        assert!(!VerificationState::Pending.is_final());
+    fn only_what_is_approved_and_not_superseded_is_in_force() {
+        assert!(is_in_force(VerificationState::Approved, false));
+        assert!(!is_in_force(VerificationState::Approved, true));
         for state in [
-            VerificationState::Approved,
+            VerificationState::Pending,
             VerificationState::Rejected,
             VerificationState::Withdrawn,
             VerificationState::Expired,
         ] {
-            assert!(state.is_final());
+            assert!(!is_in_force(state, false));
         }
         assert_eq!(status(true, true), VerificationStatus::Verified);
         assert_eq!(status(false, true), VerificationStatus::Pending);

@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 
 use super::{
@@ -181,14 +180,4 @@ pub async fn delete(
     audit::record(&txn, entry, meta, now).await?;
     txn.commit().await?;
     Ok(key.id)
-}
-
-/// The keys of the root account itself (not its sub-users'), oldest first.
-pub async fn of_root(conn: &impl ConnectionTrait, account_id: i64) -> ServiceResult<Vec<Model>> {
-    Ok(Entity::find()
-        .filter(Column::AccountId.eq(account_id))
-        .filter(Column::SubUserId.is_null())
-        .order_by_asc(Column::Id)
-        .all(conn)
-        .await?)
 }

@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select, Set,
 };
 
 use super::{Page, Principal, RequestMeta, ServiceResult};
@@ -123,17 +122,14 @@ where
     E: EntityTrait,
     E::Model: Send + Sync,
 {
-    let total = query.clone().count(conn).await?;
-    let page = match before {
-        Some(before) => query.filter(id.lt(before)),
-        None => query,
-    };
-    let mut rows = page.order_by_desc(id).limit(limit + 1).all(conn).await?;
-    let has_next = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(Page {
-        rows,
-        has_next,
-        total,
-    })
+    super::paging::keyset_page(
+        conn,
+        query,
+        id,
+        super::paging::Order::NewestFirst,
+        before,
+        limit,
+        true,
+    )
+    .await
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, Set,
 };
 
 use super::{
@@ -579,25 +579,6 @@ pub async fn list(
         ));
     }
     let query = Entity::find().filter(condition);
-    let total = if with_total {
-        query.clone().count(conn).await?
-    } else {
-        0
-    };
-    let page = match after {
-        Some(after) => query.filter(Column::Id.gt(after)),
-        None => query,
-    };
-    let mut rows = page
-        .order_by_asc(Column::Id)
-        .limit(limit + 1)
-        .all(conn)
-        .await?;
-    let has_next = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(Page {
-        rows,
-        has_next,
-        total,
-    })
+    let order = super::paging::Order::OldestFirst;
+    super::paging::keyset_page(conn, query, Column::Id, order, after, limit, with_total).await
 }

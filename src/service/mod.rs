@@ -15,6 +15,7 @@ pub mod members;
 pub mod mfa;
 pub mod mfa_devices;
 pub mod ops_access;
+pub mod paging;
 pub mod projects;
 pub mod rate_limit;
 pub mod registration;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TryIntoModel,
+    PaginatorTrait, QueryFilter, Set, TryIntoModel,
 };
 
 use super::{
@@ -298,26 +298,8 @@ pub async fn list(
     if !include_disabled {
         query = query.filter(Column::Status.eq(ProjectStatus::Enabled.as_str()));
     }
-    let total = if with_total {
-        query.clone().count(conn).await?
-    } else {
-        0
-    };
-    if let Some(after) = after {
-        query = query.filter(Column::Id.gt(after));
-    }
-    let mut rows = query
-        .order_by_asc(Column::Id)
-        .limit(limit + 1)
-        .all(conn)
-        .await?;
-    let has_next = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(Page {
-        rows,
-        has_next,
-        total,
-    })
+    let order = super::paging::Order::OldestFirst;
+    super::paging::keyset_page(conn, query, Column::Id, order, after, limit, with_total).await
 }
 
 /// PRJ-04: a project's members (readable when disabled too), in sub-user order.
@@ -334,25 +316,7 @@ pub async fn members_of(
         .from(pm::Entity)
         .and_where(pm::Column::ProjectId.eq(project_id))
         .to_owned();
-    let mut query = su::Entity::find().filter(su::Column::Id.in_subquery(member_ids));
-    let total = if with_total {
-        query.clone().count(conn).await?
-    } else {
-        0
-    };
-    if let Some(after) = after {
-        query = query.filter(su::Column::Id.gt(after));
-    }
-    let mut rows = query
-        .order_by_asc(su::Column::Id)
-        .limit(limit + 1)
-        .all(conn)
-        .await?;
-    let has_next = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(Page {
-        rows,
-        has_next,
-        total,
-    })
+    let query = su::Entity::find().filter(su::Column::Id.in_subquery(member_ids));
+    let order = super::paging::Order::OldestFirst;
+    super::paging::keyset_page(conn, query, su::Column::Id, order, after, limit, with_total).await
 }
