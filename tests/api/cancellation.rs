@@ -71,11 +71,8 @@ const SUBMIT_INDIVIDUAL: &str = "mutation($i: SubmitIndividualVerificationInput!
         verification { state }
         account { verificationStatus } } }";
 
-/// A console mutation's payload; a top-level error fails the test.
 async fn mutate(app: &TestApp, token: &str, query: &str, field: &str, input: Value) -> Value {
-    let out = app.gql_as(Some(token), query, json!({ "i": input })).await;
-    assert!(out.get("errors").is_none(), "{field}: {out}");
-    out["data"][field].clone()
+    app.mutate(Some(token), query, field, input).await
 }
 
 async fn request(app: &TestApp, token: &str, input: Value) -> Value {
@@ -274,47 +271,6 @@ async fn cancellations(app: &TestApp, id: i64) -> Vec<entity::cancellations::Mod
         .expect("query cancellations");
     rows.sort_by_key(|c| c.id);
     rows
-}
-
-/// Every stored row of every table, outside the outbox (which stands in for the SMS and
-/// e-mail providers: what was sent has left the system).
-async fn stored_text(app: &TestApp) -> String {
-    let mut text = String::new();
-    macro_rules! dump {
-        ($($table:ident),*) => {$(
-            let rows = entity::$table::Entity::find().all(&app.db).await.expect("dump");
-            text.push_str(&format!("{rows:?}"));
-        )*};
-    }
-    // SECURITY erasure-keys: lock keys, rate-limit buckets and code rows too.
-    dump!(
-        access_keys,
-        account_standings,
-        accounts,
-        audit_events,
-        cancellations,
-        enterprise_quotas,
-        hardware_tokens,
-        lockout_counters,
-        login_challenges,
-        login_events,
-        login_methods,
-        mfa_bindings,
-        mfa_devices,
-        mfa_recovery_codes,
-        project_members,
-        projects,
-        quota_locks,
-        rate_limit_buckets,
-        scheduled_job_runs,
-        server_settings,
-        sessions,
-        sub_users,
-        trusted_devices,
-        verification_codes,
-        verifications
-    );
-    text
 }
 
 // ---------------------------------------------------------------------------------------
@@ -695,7 +651,7 @@ async fn cooling_off_ends_in_completion_and_erasure(app: TestApp) {
     let stored = row(&app, &account_id).await;
     assert!(stored.secure_phone.is_some() && stored.security_email.is_some());
     // The data the erasure must remove is there before (the search below is meaningful).
-    let before = stored_text(&app).await;
+    let before = app.dump_database_text(false).await;
     assert!(before.contains(email) && before.contains(phone));
 
     accepted(&app, &token).await;
@@ -722,7 +678,8 @@ async fn cooling_off_ends_in_completion_and_erasure(app: TestApp) {
 
     // Erasure: no stored row (outside the provider outbox) keeps the e-mail, the phone,
     // the verified name or the ID number.
-    let text = stored_text(&app).await;
+    // SECURITY erasure-keys: every table, lock keys, rate-limit buckets and code rows too.
+    let text = app.dump_database_text(false).await;
     for (what, value) in [
         ("e-mail", email),
         ("secure phone", phone),

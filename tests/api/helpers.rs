@@ -174,6 +174,20 @@ impl TestApp {
         self.gql_as(None, query, variables).await
     }
 
+    /// The payload of mutation `field`, called with `$i: input` as `token`; a top-level
+    /// error fails the test.
+    pub async fn mutate(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        field: &str,
+        input: Value,
+    ) -> Value {
+        let out = self.gql_as(token, query, json!({ "i": input })).await;
+        assert!(out.get("errors").is_none(), "{field}: {out}");
+        out["data"][field].clone()
+    }
+
     /// POSTs to the ops API with the ops token.
     pub async fn ops(&self, query: &str, variables: Value) -> Value {
         self.client
@@ -218,8 +232,10 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Every stored row that may carry personal data, as text, to search for clear values.
-    pub async fn dump_database_text(&self) -> String {
+    /// Every stored row of every table, as text, to search for values kept in clear.
+    /// `with_outbox`: the sandbox outbox stands in for the SMS and e-mail providers, so what
+    /// it holds has left the system; an erasure check leaves it out.
+    pub async fn dump_database_text(&self, with_outbox: bool) -> String {
         use sea_orm::EntityTrait;
         let mut text = String::new();
         macro_rules! dump {
@@ -229,13 +245,35 @@ impl TestApp {
             )*};
         }
         dump!(
+            access_keys,
+            account_standings,
             accounts,
-            verifications,
             audit_events,
-            outbox_messages,
+            cancellations,
             enterprise_quotas,
-            quota_locks
+            hardware_tokens,
+            lockout_counters,
+            login_challenges,
+            login_events,
+            login_methods,
+            mfa_bindings,
+            mfa_devices,
+            mfa_recovery_codes,
+            project_members,
+            projects,
+            quota_locks,
+            rate_limit_buckets,
+            scheduled_job_runs,
+            server_settings,
+            sessions,
+            sub_users,
+            trusted_devices,
+            verification_codes,
+            verifications
         );
+        if with_outbox {
+            dump!(outbox_messages);
+        }
         text
     }
 
@@ -337,8 +375,13 @@ where
     let Some((app, db)) = TestApp::start(backend, configure).await else {
         return;
     };
-    scenario(app).await;
+    // A failing scenario still drops its database, then fails the test as it would have.
+    let outcome =
+        futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(scenario(app))).await;
     cleanup(db).await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
 }
 
 /// Runs `scenario` with two server instances on one database (a second `build` of the same

@@ -91,11 +91,8 @@ const UPDATE_PROTECTION: &str =
 
 // --- helpers ---------------------------------------------------------------------------
 
-/// A payload of a mutation that must not fail at the top level.
 async fn mutate(app: &TestApp, token: &str, query: &str, field: &str, input: Value) -> Value {
-    let out = app.gql_as(Some(token), query, json!({ "i": input })).await;
-    assert!(out.get("errors").is_none(), "{field}: {out}");
-    out["data"][field].clone()
+    app.mutate(Some(token), query, field, input).await
 }
 
 /// The top-level error code of a request (e.g. FORBIDDEN); "" when there is none.
