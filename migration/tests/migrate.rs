@@ -243,6 +243,7 @@ fn at(seconds: i64) -> TestResult<DateTime<Utc>> {
 }
 
 /// Distinct per process and per call, good enough for a throw-away database name.
+#[allow(clippy::disallowed_methods)] // a name, not a time rule
 fn unique_suffix() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
