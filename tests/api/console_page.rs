@@ -126,7 +126,90 @@ async fn console_page_shows_the_seeded_account(app: TestApp) {
     assert!(cost <= STATEMENT_BUDGET, "{cost} statements");
 }
 
+/// `nodes(ids:)` reads one batch per kind of object: 2 IDs and 13 or more of the same two kinds
+/// cost the same statements, and another account's IDs resolve to null.
+async fn nodes_are_read_in_one_batch_per_kind(app: TestApp) {
+    let (token, _) = app.register_email("CHINA", "nodes@example.com").await;
+    let (stranger, _) = app.register_email("CHINA", "stranger@example.com").await;
+    // Twelve sign-ins: twelve more login events.
+    let sign_in = json!({ "site": "CHINA", "email": "nodes@example.com", "password": crate::helpers::PASSWORD });
+    for _ in 0..12 {
+        crate::sign_in::session_token(&crate::sign_in::sign_in_with(&app, sign_in.clone()).await);
+    }
+    let ids_of = |app: TestApp, token: String| async move {
+        let out = app
+            .gql_as(
+                Some(&token),
+                "{ viewer { account { loginHistory(first: 12) { edges { node { id } } }
+                    auditLog(first: 12) { edges { node { id } } } } } }",
+                json!({}),
+            )
+            .await;
+        let account = &out["data"]["viewer"]["account"];
+        let ids = |list: &str| -> Vec<Value> {
+            account[list]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{out}"))
+                .iter()
+                .map(|e| e["node"]["id"].clone())
+                .collect()
+        };
+        (ids("loginHistory"), ids("auditLog"))
+    };
+    let (logins, audits) = ids_of(app.clone(), token.clone()).await;
+    assert!(
+        logins.len() == 12 && !audits.is_empty(),
+        "{logins:?} {audits:?}"
+    );
+    let cost = |ids: Vec<Value>| {
+        let (app, token) = (app.clone(), token.clone());
+        async move {
+            let before = app.statements.get();
+            let out = app
+                .gql_as(
+                    Some(&token),
+                    "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+                    json!({ "ids": ids }),
+                )
+                .await;
+            (out, app.statements.get() - before)
+        }
+    };
+    let (_, two) = cost(vec![logins[0].clone(), audits[0].clone()]).await;
+    let all: Vec<Value> = logins.iter().chain(&audits).cloned().collect();
+    let (out, many) = cost(all.clone()).await;
+    assert_eq!(
+        out["data"]["nodes"].as_array().map(Vec::len),
+        Some(all.len()),
+        "{out}"
+    );
+    assert!(
+        out["data"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["id"].is_string()),
+        "{out}"
+    );
+    assert_eq!(
+        two,
+        many,
+        "2 IDs: {two} statements, {} IDs: {many}",
+        all.len()
+    );
+    // Owner scoping: the same IDs are null for another account.
+    let out = app
+        .gql_as(
+            Some(&stranger),
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({ "ids": [logins[0], audits[0]] }),
+        )
+        .await;
+    assert_eq!(out["data"]["nodes"], json!([null, null]), "{out}");
+}
+
 db_test!(
     console_page_costs_the_same_for_ten_and_a_thousand_members,
     console_page_shows_the_seeded_account,
+    nodes_are_read_in_one_batch_per_kind,
 );
