@@ -55,6 +55,11 @@ site_policy! {
     /// ACC-10: find-account requests per client address in `find_account_window`.
     find_account_limit_per_client: i32,
     find_account_window: TimeDelta,
+    /// REC-05: find-login-methods requests per account ID and per client address in
+    /// `find_login_methods_window`.
+    find_login_methods_per_account: i32,
+    find_login_methods_per_client: i32,
+    find_login_methods_window: TimeDelta,
     /// Sign-in attempts of any kind from one client address in `sign_in_client_window`:
     /// stops one client spraying guesses over many accounts (LOG-07 counts per account).
     sign_ins_per_client: i32,
@@ -150,6 +155,9 @@ impl SitePolicy {
             find_account_limit_per_target: 5,
             find_account_limit_per_client: 20,
             find_account_window: TimeDelta::hours(1),
+            find_login_methods_per_account: 5,
+            find_login_methods_per_client: 20,
+            find_login_methods_window: TimeDelta::hours(1),
             sign_ins_per_client: 120,
             sign_in_client_window: TimeDelta::minutes(10),
             codes_per_client: 30,

@@ -15,13 +15,14 @@ use async_graphql::{
 };
 
 /// Root mutations that check a password or a code.
-pub const CREDENTIAL_MUTATIONS: [&str; 9] = [
+pub const CREDENTIAL_MUTATIONS: [&str; 10] = [
     "signIn",
     "signInWithProvider",
     "signInSubUser",
     "completeLoginChallenge",
     "confirmRemittance",
     "findAccounts",
+    "findLoginMethods",
     "confirmVirtualMfaBinding",
     "bindHardwareMfa",
     "unbindMfaDevice",

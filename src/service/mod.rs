@@ -18,6 +18,7 @@ pub mod ops_access;
 pub mod paging;
 pub mod projects;
 pub mod rate_limit;
+pub mod recovery;
 pub mod registration;
 pub mod reviews;
 pub mod sandbox_time;

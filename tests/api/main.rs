@@ -24,6 +24,7 @@ mod process;
 mod production;
 mod projects_and_access;
 mod rate_limits;
+mod recovery;
 mod resilience;
 mod review;
 mod schema;

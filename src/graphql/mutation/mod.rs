@@ -6,6 +6,7 @@ pub mod inputs;
 pub mod members;
 pub mod mfa;
 pub mod projects;
+pub mod recovery;
 pub mod sign_in;
 pub mod verification;
 
@@ -21,4 +22,5 @@ pub struct Mutation(
     projects::ProjectsMutation,
     mfa::MfaMutation,
     cancellation::CancellationMutation,
+    recovery::RecoveryMutation,
 );
