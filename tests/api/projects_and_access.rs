@@ -925,6 +925,7 @@ const MUTATION_ACCESS: &[(&str, Access)] = &[
     ("signInSubUser", Access::Public),
     ("completeLoginChallenge", Access::Public),
     ("findAccounts", Access::Public),
+    ("findLoginMethods", Access::Public),
     ("signOut", Access::OwnScope),
     ("changePassword", Access::OwnScope),
     ("createAccessKey", Access::OwnScope),
@@ -1063,6 +1064,8 @@ fn public_input(name: &str, f: &RootFixture) -> Value {
             "secondFactor": { "channel": "EMAIL", "code": "000000" } }),
         "findAccounts" => json!({ "site": "CHINA", "channel": "EMAIL",
             "target": "nobody@example.com", "code": "000000" }),
+        "findLoginMethods" => json!({ "site": "CHINA", "accountId": "100000000000",
+            "captcha": "not-solved" }),
         other => panic!("{other} is public but has no input to try: add one"),
     }
 }
