@@ -205,7 +205,10 @@ pub enum ProjectStatus {
 
 /// MFA-01: an authenticator app or a hardware token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+#[graphql(
+    remote = "domain::MfaDeviceKind",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
 pub enum MfaDeviceKind {
     Virtual,
     Hardware,

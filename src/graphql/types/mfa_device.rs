@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 
 use super::enums::MfaDeviceKind;
 use crate::{
-    domain,
     graphql::node::{NodeKind, encode},
     service::finders::DeviceView,
 };
@@ -29,10 +28,7 @@ impl MfaDevice {
     pub fn from_view(device: DeviceView) -> Self {
         Self {
             id: encode(NodeKind::MfaDevice, device.id),
-            kind: match device.kind {
-                domain::MfaDeviceKind::Hardware => MfaDeviceKind::Hardware,
-                domain::MfaDeviceKind::Virtual => MfaDeviceKind::Virtual,
-            },
+            kind: device.kind.into(),
             serial_number: device.serial_number,
             bound_at: device.bound_at,
             last_used_at: device.last_used_at,

@@ -78,14 +78,17 @@ pub async fn current(
     Ok(split_current(rows))
 }
 
-/// Splits rows of one account into (in force, pending).
+/// Splits rows of one account into (in force, pending), by VER-14's one rule.
 pub fn split_current(rows: Vec<Model>) -> (Option<Model>, Option<Model>) {
     let mut in_force = None;
     let mut pending = None;
     for row in rows {
-        if row.state == PENDING.as_str() {
+        let state = VerificationState::parse(&row.state);
+        if state == Some(PENDING) {
             pending = Some(row);
-        } else if row.state == APPROVED.as_str() && row.superseded_at.is_none() {
+        } else if state.is_some_and(|s| {
+            crate::domain::verification::is_in_force(s, row.superseded_at.is_some())
+        }) {
             in_force = Some(row);
         }
     }
