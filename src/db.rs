@@ -50,7 +50,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        // A burst queues for a connection rather than failing: SQLite serialises its
+        // writers anyway, and the request timeout (30 s) still bounds the wait.
+        .acquire_timeout(Duration::from_secs(20))
         // A ping on every checkout is a round trip per statement; only connections idle
         // long enough to have been dropped are checked.
         .test_before_acquire_if_idle_for(Duration::from_secs(10))

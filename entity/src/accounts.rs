@@ -33,6 +33,8 @@ pub struct Model {
     pub login_protection: bool,
     pub operation_protection: bool,
     pub cancelled_at: Option<DateTimeUtc>,
+    /// REC-06: when the secure phone is released unless the owner keeps it (indexed).
+    pub secure_phone_release_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

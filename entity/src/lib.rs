@@ -21,6 +21,7 @@ pub mod project_members;
 pub mod projects;
 pub mod quota_locks;
 pub mod rate_limit_buckets;
+pub mod recovery_applications;
 pub mod scheduled_job_runs;
 pub mod server_settings;
 pub mod sessions;
@@ -50,6 +51,7 @@ pub mod prelude {
     pub use super::projects::Entity as Projects;
     pub use super::quota_locks::Entity as QuotaLocks;
     pub use super::rate_limit_buckets::Entity as RateLimitBuckets;
+    pub use super::recovery_applications::Entity as RecoveryApplications;
     pub use super::scheduled_job_runs::Entity as ScheduledJobRuns;
     pub use super::server_settings::Entity as ServerSettings;
     pub use super::sessions::Entity as Sessions;

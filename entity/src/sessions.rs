@@ -23,6 +23,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     pub client_address: Option<String>,
     pub user_agent: Option<String>,
+    /// REC-02: this session may only change the password.
+    pub password_change_only: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

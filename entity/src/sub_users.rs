@@ -29,6 +29,8 @@ pub struct Model {
     pub login_protection: bool,
     pub operation_protection: bool,
     pub created_at: DateTimeUtc,
+    /// REC-02: the root reset the password and wants it changed at the next sign-in.
+    pub password_change_required: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

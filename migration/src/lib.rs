@@ -10,6 +10,7 @@ mod m20261123_000002_verification;
 mod m20261123_000003_members_projects;
 mod m20261123_000004_mfa_and_cancellation;
 mod m20261203_000005_lockouts_by_identifier;
+mod m20261203_000006_recovery;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_members_projects::Migration),
             Box::new(m20261123_000004_mfa_and_cancellation::Migration),
             Box::new(m20261203_000005_lockouts_by_identifier::Migration),
+            Box::new(m20261203_000006_recovery::Migration),
         ]
     }
 }

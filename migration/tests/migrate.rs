@@ -36,6 +36,7 @@ every_table!(
     verification_codes,
     outbox_messages,
     rate_limit_buckets,
+    recovery_applications,
     quota_locks,
     server_settings,
     scheduled_job_runs,

@@ -109,6 +109,37 @@ contract_enum! {
         FindAccount => "FIND_ACCOUNT",
         LoginChallenge => "LOGIN_CHALLENGE",
         Operation => "OPERATION",
+        ResetPassword => "RESET_PASSWORD",
+        Recovery => "RECOVERY",
+        PhoneRelease => "PHONE_RELEASE",
+    }
+}
+
+contract_enum! {
+    /// REC-03: what a recovery application asks to change.
+    RecoveryChange {
+        NewLoginEmail => "NEW_LOGIN_EMAIL",
+        NewSecurePhone => "NEW_SECURE_PHONE",
+        RemoveMfaDevice => "REMOVE_MFA_DEVICE",
+    }
+}
+
+contract_enum! {
+    /// REC-03: where a recovery application stands.
+    RecoveryApplicationState {
+        Pending => "PENDING",
+        Approved => "APPROVED",
+        Rejected => "REJECTED",
+    }
+}
+
+impl CodePurpose {
+    /// The purposes a stranger may ask for to get back in (REC): limited per target.
+    pub fn is_recovery(self) -> bool {
+        matches!(
+            self,
+            Self::ResetPassword | Self::Recovery | Self::PhoneRelease
+        )
     }
 }
 

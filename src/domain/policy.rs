@@ -60,6 +60,17 @@ site_policy! {
     find_login_methods_per_account: i32,
     find_login_methods_per_client: i32,
     find_login_methods_window: TimeDelta,
+    /// REC-01, REC-03, REC-04, REC-06: recovery requests (password resets, applications,
+    /// identity look-ups, phone releases) per target (phone, e-mail, account ID or identity)
+    /// and per client address in `recovery_window`.
+    recovery_per_target: i32,
+    recovery_per_client: i32,
+    recovery_window: TimeDelta,
+    /// REC-03: applications one account may receive in `recovery_applications_window`.
+    recovery_applications_per_account: i32,
+    recovery_applications_window: TimeDelta,
+    /// REC-06: how long a holder of a number may keep it after a release was asked for.
+    phone_release_wait: TimeDelta,
     /// Sign-in attempts of any kind from one client address in `sign_in_client_window`:
     /// stops one client spraying guesses over many accounts (LOG-07 counts per account).
     sign_ins_per_client: i32,
@@ -158,6 +169,12 @@ impl SitePolicy {
             find_login_methods_per_account: 5,
             find_login_methods_per_client: 20,
             find_login_methods_window: TimeDelta::hours(1),
+            recovery_per_target: 5,
+            recovery_per_client: 20,
+            recovery_window: TimeDelta::hours(1),
+            recovery_applications_per_account: 3,
+            recovery_applications_window: TimeDelta::hours(24),
+            phone_release_wait: TimeDelta::days(7),
             sign_ins_per_client: 120,
             sign_in_client_window: TimeDelta::minutes(10),
             codes_per_client: 30,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::Context;
 use chrono::{DateTime, Utc};
 
-use super::errors::unauthenticated;
+use super::errors::{password_change_required, unauthenticated};
 use crate::service::{AppContext, Principal, RequestMeta};
 
 /// Per-request data the HTTP layer puts in: who is calling and from where.
@@ -37,8 +37,29 @@ pub fn meta<'a>(ctx: &Context<'a>) -> &'a RequestMeta {
     &state(ctx).meta
 }
 
+/// The signed-in principal. A session that must change its password first (REC-02) is
+/// refused everything but `changePassword` and `signOut`.
 pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    let principal = principal_changing_password(ctx)?;
+    if principal.password_change_only {
+        return Err(password_change_required());
+    }
+    Ok(principal)
+}
+
+/// The signed-in principal, even one whose session may only change the password.
+pub fn principal_changing_password<'a>(
+    ctx: &Context<'a>,
+) -> async_graphql::Result<&'a Principal> {
     state(ctx).principal.as_ref().ok_or_else(unauthenticated)
+}
+
+/// The principal a session stands for, when it may do more than change its password.
+pub fn principal_opt<'a>(ctx: &Context<'a>) -> async_graphql::Result<Option<&'a Principal>> {
+    match state(ctx).principal.as_ref() {
+        Some(principal) if principal.password_change_only => Err(password_change_required()),
+        other => Ok(other),
+    }
 }
 
 /// The clock's time: the only way resolvers learn what time it is.

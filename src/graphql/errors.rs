@@ -44,6 +44,12 @@ pub fn top_level(err: ServiceError) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, e| e.set("code", code))
 }
 
+/// REC-02: the session may only change its password until it does.
+pub fn password_change_required() -> async_graphql::Error {
+    async_graphql::Error::new("change your password first: the root account reset it")
+        .extend_with(|_, e| e.set("code", "PASSWORD_CHANGE_REQUIRED"))
+}
+
 pub fn unauthenticated() -> async_graphql::Error {
     top_level(ServiceError::Unauthenticated)
 }

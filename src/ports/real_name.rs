@@ -29,7 +29,18 @@ pub enum RealNameDecision {
 pub trait RealNameProvider: Send + Sync {
     /// Decides an instant method (scan, face recognition, official platform) at submission.
     async fn decide(&self, check: RealNameCheck<'_>) -> Result<RealNameDecision, PortError>;
+
+    /// REC-04: whether the face check behind `token` was passed by the person named (the
+    /// subject, or an enterprise's legal person).
+    async fn face_check_passed(
+        &self,
+        token: &str,
+        person_name: &str,
+    ) -> Result<bool, PortError>;
 }
+
+/// The face-check token the sandbox provider accepts (RUNNING.md).
+pub const SANDBOX_FACE_OK: &str = "sandbox-face-ok";
 
 /// Approves, unless the subject's name starts with `REJECT:`; the rest of the name is the
 /// reason the user reads.
@@ -50,6 +61,10 @@ impl RealNameProvider for SandboxRealNameProvider {
             }
             None => RealNameDecision::Approved,
         })
+    }
+
+    async fn face_check_passed(&self, token: &str, _person_name: &str) -> Result<bool, PortError> {
+        Ok(crate::crypto::constant_time_eq(token, SANDBOX_FACE_OK))
     }
 }
 

@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    sea_query::Expr,
 };
 
 use super::{AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult, rate_limit};
@@ -62,8 +63,13 @@ pub async fn send(
     if let Some(client) = &meta.client_address {
         rate_limit::hit(&ctx.db, per_client, client, now).await?;
     }
-
     let stored_target = target_key(ctx, channel, &target);
+    if purpose.is_recovery() {
+        // A stranger may ask for these: each target hears from us only so often.
+        let site = site.unwrap_or(Site::China);
+        super::recovery::limit(ctx, meta, site, "recovery-code", &stored_target, now).await?;
+    }
+
     let txn = crate::db::begin_write(&ctx.db).await?;
     crate::db::lock_scope(&txn, "code-target", &stored_target).await?;
     let last = Entity::find()
@@ -206,15 +212,29 @@ pub async fn claim(
     matched: MatchedCode,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    claim_in(&ctx.db, matched, now).await
+}
+
+/// Spends a matched code inside the transaction that uses it, so the code and the change
+/// it allows commit together; the loser of a race is told CODE_ALREADY_USED.
+pub async fn claim_in(
+    conn: &impl ConnectionTrait,
+    matched: MatchedCode,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
     use entity::verification_codes::{Column, Entity};
     let claimed = Entity::update_many()
         .col_expr(Column::ConsumedAt, Expr::value(now))
         .filter(Column::Id.eq(matched.id))
         .filter(Column::ConsumedAt.is_null())
-        .exec(&ctx.db)
+        .exec(conn)
         .await?;
     if claimed.rows_affected != 1 {
-        return Err(invalid(&matched.field));
+        return Err(ServiceError::refused_at(
+            ErrorCode::CodeAlreadyUsed,
+            &matched.field,
+            "this code has just been used; ask for a new one",
+        ));
     }
     Ok(())
 }

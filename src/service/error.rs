@@ -48,6 +48,9 @@ pub enum ErrorCode {
     NoMfaDevice,
     CancellationPreconditions,
     NotCancelling,
+    CodeAlreadyUsed,
+    ApplicationPending,
+    PasswordChangeRequired,
 }
 
 /// A business rule said no.

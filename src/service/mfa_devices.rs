@@ -66,7 +66,7 @@ pub async fn target_for(
     })
 }
 
-async fn device_of(
+pub(crate) async fn device_of(
     conn: &impl ConnectionTrait,
     target: Target,
 ) -> ServiceResult<Option<entity::mfa_devices::Model>> {
@@ -412,7 +412,8 @@ pub async fn unbind(
     Ok(account)
 }
 
-async fn remove_device(
+/// Removes the principal's device, its recovery codes and its trusted devices.
+pub(crate) async fn remove_device(
     txn: &DatabaseTransaction,
     target: Target,
     now: DateTime<Utc>,

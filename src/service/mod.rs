@@ -76,6 +76,8 @@ pub struct Principal {
     pub sub_user_id: Option<i64>,
     pub session_id: i64,
     pub session_expires_at: DateTime<Utc>,
+    /// REC-02: this session may only change the password (and sign out).
+    pub password_change_only: bool,
 }
 
 impl Principal {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{AppContext, ServiceResult, cancellation, codes, verification};
+use super::{AppContext, ServiceResult, cancellation, codes, recovery, verification};
 
 /// What one run did, for the ops answer and the log.
 #[derive(Debug, Default, Clone)]
@@ -13,14 +13,16 @@ pub struct JobReport {
     pub rate_buckets_purged: u64,
     pub verifications_expired: u64,
     pub cancellations_completed: u64,
+    pub phones_released: u64,
 }
 
 impl std::fmt::Display for JobReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "completed {} cancellations; expired {} remittance/recharge verifications; purged {} codes, {} login challenges, {} rate-limit windows",
+            "completed {} cancellations; released {} secure phones; expired {} remittance/recharge verifications; purged {} codes, {} login challenges, {} rate-limit windows",
             self.cancellations_completed,
+            self.phones_released,
             self.verifications_expired,
             self.codes_purged,
             self.challenges_purged,
@@ -43,6 +45,7 @@ pub async fn run_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<JobR
         .await?;
     Ok(JobReport {
         cancellations_completed: cancellation::complete_due(ctx, now).await?,
+        phones_released: recovery::release_due(ctx, now).await?,
         verifications_expired: verification::expire_due(ctx, now).await?,
         codes_purged: codes::purge_expired(ctx, now).await?,
         challenges_purged: challenges.rows_affected,

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, Set, sea_query::Expr,
 };
 
 use super::{
@@ -153,7 +153,9 @@ async fn change_sub_user_password(
     let member = super::members::owned(&txn, account.id, sub_user_id).await?;
     let mut active: entity::sub_users::ActiveModel = member.into();
     active.password_hash = Set(Some(hash));
+    active.password_change_required = Set(false);
     active.update(&txn).await?;
+    sessions::lift_password_change_only(&txn, principal.session_id).await?;
     sessions::revoke_principal_sessions(
         &txn,
         account.id,
@@ -174,7 +176,7 @@ async fn change_sub_user_password(
     Ok(account)
 }
 
-async fn login_email(conn: &impl ConnectionTrait, account_id: i64) -> ServiceResult<Option<Email>> {
+pub(crate) async fn login_email(conn: &impl ConnectionTrait, account_id: i64) -> ServiceResult<Option<Email>> {
     use entity::login_methods::{Column, Entity};
     Ok(Entity::find()
         .filter(Column::AccountId.eq(account_id))
@@ -214,6 +216,31 @@ async fn accounts_on_phone(
         .filter(Column::Id.ne(except))
         .count(conn)
         .await?)
+}
+
+/// ACC-07 under the number's lock: refuses when `phone` is already the secure phone of
+/// the site's limit of accounts other than `account_id`.
+pub(crate) async fn hold_phone_place(
+    ctx: &AppContext,
+    txn: &DatabaseTransaction,
+    site: Site,
+    phone: &str,
+    account_id: i64,
+    field: &str,
+) -> ServiceResult<()> {
+    let limit = ctx.policies.for_site(site).phone_binding_limit;
+    // Keyed: the lock row outlives the account and must not keep the number readable.
+    let phone_key = ctx.secret.keyed_hash(&["secure-phone", site.as_str(), phone]);
+    db::lock_scope(txn, "secure-phone", &phone_key).await?;
+    if accounts_on_phone(txn, site, phone, account_id).await? >= u64::try_from(limit).unwrap_or(0)
+    {
+        return Err(ServiceError::refused_at(
+            ErrorCode::PhoneBindingLimit,
+            field,
+            format!("this number is already the secure phone of {limit} accounts"),
+        ));
+    }
+    Ok(())
 }
 
 /// What ACC-08 asks of a new secure phone or security e-mail.
@@ -307,18 +334,11 @@ pub async fn change_secure_phone(
     prove_new_contact(ctx, &account, proof, factor, now).await?;
 
     let txn = db::begin_write(&ctx.db).await?;
-    // Keyed: the lock row outlives the account and must not keep the number readable.
-    let phone_key = ctx
-        .secret
-        .keyed_hash(&["secure-phone", site.as_str(), phone.as_str()]);
-    db::lock_scope(&txn, "secure-phone", &phone_key).await?;
-    if accounts_on_phone(&txn, site, phone.as_str(), account.id).await?
-        >= u64::try_from(limit).unwrap_or(0)
-    {
-        return Err(over_limit());
-    }
+    hold_phone_place(ctx, &txn, site, phone.as_str(), account.id, "newPhone").await?;
     let mut active: entity::accounts::ActiveModel = accounts::load(&txn, account.id).await?.into();
     active.secure_phone = Set(Some(phone.as_str().to_owned()));
+    // A new number ends any wait for the old one's release (REC-06).
+    active.secure_phone_release_at = Set(None);
     let account = active.update(&txn).await?;
     audit::record(
         &txn,

@@ -19,6 +19,8 @@ const TOKEN_BYTES: usize = 32;
 pub struct OpenedSession {
     pub token: String,
     pub expires_at: DateTime<Utc>,
+    /// REC-02: a sub-user whose password the root reset must change it before anything else.
+    pub password_change_required: bool,
 }
 
 pub async fn open(
@@ -31,6 +33,13 @@ pub async fn open(
     now: DateTime<Utc>,
 ) -> ServiceResult<OpenedSession> {
     let token = crypto::random_token(TOKEN_BYTES);
+    let password_change_only = match sub_user_id {
+        Some(id) => entity::sub_users::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .is_some_and(|member| member.password_change_required),
+        None => false,
+    };
     // Microseconds, as every backend stores them: the client sees the expiry `viewer` shows.
     let expires_at = (now + ctx.policies.for_site(site).session_ttl).trunc_subsecs(6);
     entity::sessions::ActiveModel {
@@ -42,11 +51,16 @@ pub async fn open(
         revoked_at: Set(None),
         client_address: Set(meta.client_address.clone()),
         user_agent: Set(meta.user_agent.clone()),
+        password_change_only: Set(password_change_only),
         ..Default::default()
     }
     .insert(conn)
     .await?;
-    Ok(OpenedSession { token, expires_at })
+    Ok(OpenedSession {
+        token,
+        expires_at,
+        password_change_required: password_change_only,
+    })
 }
 
 /// The principal a bearer token or cookie stands for, with its root account row (one
@@ -87,8 +101,23 @@ pub async fn authenticate(
         sub_user_id: session.sub_user_id,
         session_id: session.id,
         session_expires_at: session.expires_at,
+        password_change_only: session.password_change_only,
     };
     Ok(Some((principal, account)))
+}
+
+/// REC-02: the password is changed; the session may do everything again.
+pub async fn lift_password_change_only(
+    conn: &impl ConnectionTrait,
+    session_id: i64,
+) -> ServiceResult<()> {
+    use entity::sessions::{Column, Entity};
+    Entity::update_many()
+        .col_expr(Column::PasswordChangeOnly, Expr::value(false))
+        .filter(Column::Id.eq(session_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Revokes one session.

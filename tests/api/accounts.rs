@@ -1241,6 +1241,7 @@ async fn find_accounts_needs_the_right_code(app: TestApp) {
 }
 
 async fn find_accounts_is_rate_limited_per_target(app: TestApp) {
+    app.start_fresh_window(3600).await;
     // RULE ACC-10
     let phone = "13878787878";
     let other = "13987878787";
@@ -1272,6 +1273,7 @@ async fn find_accounts_is_rate_limited_per_target(app: TestApp) {
 }
 
 async fn find_accounts_is_rate_limited_per_client(app: TestApp) {
+    app.start_fresh_window(3600).await;
     // RULE ACC-10
     start_of_next_hour(&app).await;
     // Spread over several targets so that no target reaches its own limit.

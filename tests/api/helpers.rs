@@ -263,6 +263,7 @@ impl TestApp {
             projects,
             quota_locks,
             rate_limit_buckets,
+            recovery_applications,
             scheduled_job_runs,
             server_settings,
             sessions,
@@ -286,6 +287,17 @@ impl TestApp {
             )
             .await;
         assert!(out["data"]["advanceClock"].is_string(), "{out}");
+    }
+
+    /// Moves the sandbox clock to one second into the next fixed window of `window_seconds`:
+    /// the sandbox clock follows the wall clock, and a burst that straddles a window edge
+    /// would be counted in two windows.
+    pub async fn start_fresh_window(&self, window_seconds: i64) {
+        let out = self.ops("{ now }", json!({})).await;
+        let now = out["data"]["now"].as_str().expect("ops now");
+        let now = chrono::DateTime::parse_from_rfc3339(now).expect("an RFC 3339 time");
+        let into_window = now.timestamp().rem_euclid(window_seconds);
+        self.advance(window_seconds - into_window + 1).await;
     }
 
     /// Registers an e-mail account on `site`; returns its session token and account JSON.

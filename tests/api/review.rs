@@ -38,6 +38,8 @@ async fn create_key_with(app: &TestApp, token: &str, mfa_code: &str) -> Value {
 }
 
 async fn hardware_binding_is_no_code_oracle_and_wrong_codes_are_limited(app: TestApp) {
+    // Wrong codes are counted per 15-minute window: keep the guesses inside one.
+    app.start_fresh_window(900).await;
     register_token(&app, "HW-ORACLE", HW_SECRET).await;
     register_token(&app, "HW-STOCK", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").await;
     register_token(&app, "HW-SPRAY", "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK").await;
@@ -409,6 +411,7 @@ async fn nobody_can_tell_which_emails_and_sub_users_exist(app: TestApp) {
 }
 
 async fn registration_attempts_are_limited_per_client(app: TestApp) {
+    app.start_fresh_window(3600).await;
     // SECURITY registration-oracle: no client registers (or probes) without bound.
     for n in 0..60 {
         let out = register_with(&app, &format!("probe-{n}@example.com"), "000000").await;

@@ -135,7 +135,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: ChangePasswordInput,
     ) -> async_graphql::Result<AccountPayload> {
-        let principal = context::principal(ctx)?;
+        let principal = context::principal_changing_password(ctx)?;
         let result = security::change_password(
             context::app(ctx),
             principal,

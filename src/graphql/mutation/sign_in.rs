@@ -116,6 +116,8 @@ pub struct SignInPayload {
     pub account_choices: Option<Vec<String>>,
     /// Returned when trustDevice was asked: send as deviceToken to skip the challenge for 7 days.
     pub device_token: Option<String>,
+    /// The session may only change the password until it is changed (REC-02).
+    pub password_change_required: bool,
 }
 
 /// Ends this session, or every session of the principal.
@@ -170,6 +172,7 @@ fn signed_in(ctx: &Context<'_>, outcome: SignInOutcome) -> SignInPayload {
         SignInOutcome::Session(session) => {
             context::set_session_cookie(ctx, &session.token, session.expires_at);
             SignInPayload {
+                password_change_required: session.password_change_required,
                 session: Some(session.into()),
                 ..Default::default()
             }
@@ -345,6 +348,7 @@ impl SignInMutation {
         respond(result, |done| {
             context::set_session_cookie(ctx, &done.session.token, done.session.expires_at);
             SignInPayload {
+                password_change_required: done.session.password_change_required,
                 session: Some(done.session.into()),
                 device_token: done.device_token,
                 ..Default::default()
@@ -358,7 +362,7 @@ impl SignInMutation {
         ctx: &Context<'_>,
         input: SignOutInput,
     ) -> async_graphql::Result<SignOutPayload> {
-        let principal = context::principal(ctx)?;
+        let principal = context::principal_changing_password(ctx)?;
         let db = &context::app(ctx).db;
         let now = context::now(ctx);
         let result = if input.all_sessions.unwrap_or(false) {

@@ -36,7 +36,7 @@ pub struct Query;
 impl Query {
     /// Any object the caller may see, by global ID; null for unknown or foreign IDs.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
-        let Some(principal) = context::state(ctx).principal.as_ref() else {
+        let Some(principal) = context::principal_opt(ctx)? else {
             return Ok(None);
         };
         let mut found = resolve(ctx, principal, std::slice::from_ref(&id))
@@ -57,15 +57,15 @@ impl Query {
                 "at most {MAX_NODES} ids per call"
             )));
         }
-        let Some(principal) = context::state(ctx).principal.as_ref() else {
+        let Some(principal) = context::principal_opt(ctx)? else {
             return Ok(ids.iter().map(|_| None).collect());
         };
         resolve(ctx, principal, &ids).await.map_err(top_level)
     }
 
     /// The signed-in principal; null when not signed in.
-    async fn viewer(&self, ctx: &Context<'_>) -> Option<Viewer> {
-        context::state(ctx).principal.clone().map(Viewer)
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Viewer>> {
+        Ok(context::principal_opt(ctx)?.cloned().map(Viewer))
     }
 }
 

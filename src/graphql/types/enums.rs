@@ -67,6 +67,12 @@ pub enum CodePurpose {
     FindAccount,
     LoginChallenge,
     Operation,
+    /// REC-01: sent to a login e-mail, security e-mail or secure phone to reset the password.
+    ResetPassword,
+    /// REC-03: proves a new login e-mail or secure phone named in a recovery application.
+    Recovery,
+    /// REC-06: proves control of a number whose release is asked for.
+    PhoneRelease,
 }
 
 /// VER-01.

@@ -33,6 +33,7 @@ pub struct SubUser {
     email: Option<String>,
     phone: Option<String>,
     console_login: bool,
+    password_change_required: bool,
     created_at: DateTime<Utc>,
 }
 
@@ -50,6 +51,7 @@ impl TryFrom<entity::sub_users::Model> for SubUser {
             email: m.email,
             phone: m.phone,
             console_login: m.console_login,
+            password_change_required: m.password_change_required,
             created_at: m.created_at,
         })
     }
@@ -133,6 +135,11 @@ impl SubUser {
 
     async fn console_login(&self) -> bool {
         self.console_login
+    }
+
+    /// Must change its password at the next sign-in (REC-02).
+    async fn password_change_required(&self) -> bool {
+        self.password_change_required
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

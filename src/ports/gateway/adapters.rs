@@ -132,6 +132,17 @@ impl RealNameProvider for Gateway {
             RealNameDecision::Rejected(reason)
         })
     }
+
+    async fn face_check_passed(&self, token: &str, person_name: &str) -> Result<bool, PortError> {
+        let body = json!({ "token": token, "personName": person_name });
+        let answer: FaceCheckAnswer = self.call("real-name/face-check", &body, None).await?;
+        Ok(answer.passed)
+    }
+}
+
+#[derive(Deserialize)]
+struct FaceCheckAnswer {
+    passed: bool,
 }
 
 #[derive(Deserialize)]

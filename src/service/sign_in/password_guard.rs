@@ -4,7 +4,9 @@
 //! answers never tell which e-mails or sub-users exist.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
+};
 
 use super::Candidate;
 use crate::service::{
@@ -220,6 +222,16 @@ async fn give_back_attempt(
         active.update(&txn).await?;
     }
     txn.commit().await?;
+    Ok(())
+}
+
+/// REC-01, REC-02: a reset password starts with a clean slate: no lock, no failures.
+pub async fn clear_lock(conn: &impl ConnectionTrait, key: &str) -> ServiceResult<()> {
+    use entity::lockout_counters::{Column, Entity};
+    Entity::delete_many()
+        .filter(Column::PrincipalKey.eq(key))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 

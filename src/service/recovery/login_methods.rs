@@ -1,10 +1,10 @@
-//! Recovery (REC): a way back in for whoever lost something. REC-05 so far: the login
-//! methods of a known account ID, behind a captcha and limits per account ID and client.
+//! REC-05: the login methods of a known account ID, behind a captcha and limits per
+//! account ID and per client address.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{
+use crate::service::{
     AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult, login_methods, rate_limit,
 };
 use crate::domain::{Lifecycle, LoginMethodKind, Site, masking};

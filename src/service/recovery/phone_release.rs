@@ -1,0 +1,229 @@
+//! REC-06: a recycled mobile number. Whoever proves control of a number that is the secure
+//! phone of other accounts may ask for its release; each holder may keep it within the
+//! waiting period, else it is released and no longer counts toward ACC-07.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::Expr};
+
+use crate::service::{
+    AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult,
+    accounts::{self, site_of},
+    audit::{self, AuditEntry},
+    codes, security,
+};
+use crate::{
+    db,
+    domain::{CodeChannel, CodePurpose, Lifecycle, Phone, Site},
+    ports::Message,
+};
+
+/// Due releases handled per scheduler run; the rest wait for the next one.
+const RELEASES_PER_RUN: u64 = 500;
+
+/// `requestPhoneRelease` as the client sent it.
+pub struct PhoneRelease<'a> {
+    pub site: Site,
+    pub phone: &'a str,
+    pub code: &'a str,
+}
+
+/// How many accounts hold the number, and when it leaves those that do not keep it.
+pub struct ReleaseRequested {
+    pub holders: u64,
+    pub release_at: Option<DateTime<Utc>>,
+}
+
+/// REC-06: starts the waiting period on every holder that is not already waiting, and
+/// tells each at its security (or login) e-mail. Serialised with bindings of the number.
+pub async fn request(
+    ctx: &AppContext,
+    meta: &RequestMeta,
+    request: PhoneRelease<'_>,
+    now: DateTime<Utc>,
+) -> ServiceResult<ReleaseRequested> {
+    let site = request.site;
+    let phone = Phone::parse(request.phone)
+        .map_err(|e| ServiceError::refused_at(ErrorCode::InvalidInput, "phone", e.message))?;
+    let phone = phone.as_str();
+    let stored_target = codes::target_key(ctx, CodeChannel::Sms, phone);
+    super::limit(ctx, meta, site, "phone-release", &stored_target, now).await?;
+    let matched = codes::check(
+        ctx,
+        CodeChannel::Sms,
+        phone,
+        CodePurpose::PhoneRelease,
+        request.code,
+        "code",
+        now,
+    )
+    .await?;
+    let wait = ctx.policies.for_site(site).phone_release_wait;
+
+    let txn = db::begin_write(&ctx.db).await?;
+    let phone_key = ctx.secret.keyed_hash(&["secure-phone", site.as_str(), phone]);
+    db::lock_scope(&txn, "secure-phone", &phone_key).await?;
+    codes::claim_in(&txn, matched, now).await?;
+    use entity::accounts::{Column, Entity};
+    let holders = Entity::find()
+        .filter(Column::Site.eq(site.as_str()))
+        .filter(Column::SecurePhone.eq(phone))
+        .filter(Column::Lifecycle.ne(Lifecycle::Cancelled.as_str()))
+        .all(&txn)
+        .await?;
+    let mut newly_waiting = Vec::new();
+    let mut release_at = None;
+    for holder in &holders {
+        let deadline = match holder.secure_phone_release_at {
+            Some(deadline) => deadline,
+            None => {
+                let deadline = now + wait;
+                let mut active: entity::accounts::ActiveModel = holder.clone().into();
+                active.secure_phone_release_at = Set(Some(deadline));
+                newly_waiting.push(active.update(&txn).await?);
+                let entry = AuditEntry {
+                    account_id: holder.id,
+                    actor: "the person holding the number".to_owned(),
+                    action: "security.phone_release_requested",
+                    target_id: None,
+                    detail: Some(format!("released on {} unless kept", deadline.to_rfc3339())),
+                };
+                audit::record(&txn, entry, meta, now).await?;
+                deadline
+            }
+        };
+        release_at = release_at.max(Some(deadline));
+    }
+    txn.commit().await?;
+    for holder in &newly_waiting {
+        let deadline = holder.secure_phone_release_at.unwrap_or(now);
+        let body = format!(
+            "Someone who now holds the number of your secure phone asked for its release. Unless you keep it before {} (confirm with a code sent to it), it is released from your account and you must set a new secure phone.",
+            deadline.to_rfc3339()
+        );
+        notify_by_email(ctx, holder, "PHONE_RELEASE_REQUESTED", &body, now).await?;
+    }
+    Ok(ReleaseRequested {
+        holders: u64::try_from(holders.len()).unwrap_or(u64::MAX),
+        release_at,
+    })
+}
+
+/// Tells an account by e-mail: its security e-mail, else its login e-mail. Never by its
+/// secure phone, which is the number in question.
+async fn notify_by_email(
+    ctx: &AppContext,
+    account: &entity::accounts::Model,
+    purpose: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let target = match &account.security_email {
+        Some(email) => Some(email.clone()),
+        None => security::login_email(&ctx.db, account.id)
+            .await?
+            .map(|e| e.as_str().to_owned()),
+    };
+    if let Some(target) = target {
+        let message = Message {
+            channel: CodeChannel::Email,
+            target,
+            purpose: purpose.to_owned(),
+            code: None,
+            body: body.to_owned(),
+        };
+        ctx.notifier.send(message, now).await?;
+    }
+    Ok(())
+}
+
+/// REC-06: the holder proves it still has the number (a BIND_PHONE code to it) and keeps
+/// it. Exactly one of this and the scheduled release lands.
+pub async fn keep_secure_phone(
+    ctx: &AppContext,
+    principal: &Principal,
+    meta: &RequestMeta,
+    code: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<entity::accounts::Model> {
+    principal.require_root()?;
+    let account = accounts::load(&ctx.db, principal.account_id).await?;
+    let not_waiting = || {
+        ServiceError::refused(
+            ErrorCode::NotPending,
+            "no release of your secure phone is waiting",
+        )
+    };
+    let (Some(phone), Some(_)) = (&account.secure_phone, account.secure_phone_release_at) else {
+        return Err(not_waiting());
+    };
+    codes::consume(ctx, CodeChannel::Sms, phone, CodePurpose::BindPhone, code, "code", now).await?;
+    let txn = db::begin_write(&ctx.db).await?;
+    use entity::accounts::{Column, Entity};
+    let kept = Entity::update_many()
+        .col_expr(Column::SecurePhoneReleaseAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(Column::Id.eq(account.id))
+        .filter(Column::SecurePhone.eq(phone.as_str()))
+        .filter(Column::SecurePhoneReleaseAt.gt(now))
+        .exec(&txn)
+        .await?;
+    if kept.rows_affected != 1 {
+        return Err(not_waiting());
+    }
+    audit::record(
+        &txn,
+        AuditEntry::by(principal, "security.keep_secure_phone"),
+        meta,
+        now,
+    )
+    .await?;
+    let account = accounts::load(&txn, account.id).await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+/// Scheduled: releases numbers whose waiting period ended. Each release is a conditional
+/// update, so several instances running this at once release (and notify) once.
+pub async fn release_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<u64> {
+    use entity::accounts::{Column, Entity};
+    let due = Entity::find()
+        .filter(Column::SecurePhoneReleaseAt.lte(now))
+        .limit(RELEASES_PER_RUN)
+        .all(&ctx.db)
+        .await?;
+    let mut released = 0;
+    for account in due {
+        let (Some(phone), Some(deadline)) = (&account.secure_phone, account.secure_phone_release_at)
+        else {
+            continue;
+        };
+        let txn = db::begin_write(&ctx.db).await?;
+        let done = Entity::update_many()
+            .col_expr(Column::SecurePhone, Expr::value(Option::<String>::None))
+            .col_expr(Column::SecurePhoneReleaseAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(Column::Id.eq(account.id))
+            .filter(Column::SecurePhone.eq(phone.as_str()))
+            .filter(Column::SecurePhoneReleaseAt.eq(deadline))
+            .exec(&txn)
+            .await?;
+        if done.rows_affected != 1 {
+            continue;
+        }
+        let entry = AuditEntry {
+            account_id: account.id,
+            actor: "scheduler".to_owned(),
+            action: "security.secure_phone_released",
+            target_id: None,
+            detail: None,
+        };
+        audit::record(&txn, entry, &RequestMeta::default(), now).await?;
+        txn.commit().await?;
+        released += 1;
+        let site = site_of(&account)?;
+        let body = format!(
+            "The secure phone of your account on the {} site was released: it was not kept within the waiting period. Set a new secure phone.",
+            site.as_str()
+        );
+        notify_by_email(ctx, &account, "SECURE_PHONE_RELEASED", &body, now).await?;
+    }
+    Ok(released)
+}
