@@ -107,6 +107,15 @@ pub fn random_digits(digits: usize) -> String {
         .collect()
 }
 
+/// `len` characters drawn uniformly from `alphabet` (generated passwords).
+pub fn random_from(alphabet: &str, len: usize) -> String {
+    let chars: Vec<char> = alphabet.chars().collect();
+    let mut rng = rand::rngs::OsRng;
+    (0..len)
+        .filter_map(|_| chars.get(rng.gen_range(0..chars.len().max(1))).copied())
+        .collect()
+}
+
 /// A random number in `range` (account IDs, APPIDs).
 pub fn random_in(range: std::ops::RangeInclusive<u64>) -> u64 {
     rand::rngs::OsRng.gen_range(range)

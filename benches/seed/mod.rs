@@ -66,6 +66,7 @@ fn account(id: i64, nickname: &str) -> entity::accounts::ActiveModel {
         login_protection: Set(false),
         operation_protection: Set(false),
         cancelled_at: Set(None),
+        secure_phone_release_at: Set(None),
     }
 }
 
@@ -223,6 +224,7 @@ pub async fn seed(db: &DatabaseConnection, shape: Shape) -> Result<Seeded, DbErr
             login_protection: Set(false),
             operation_protection: Set(false),
             created_at: Set(at(100 + s as i64)),
+            password_change_required: Set(false),
         });
         let r = mix(s as u64);
         for k in 0..(r % 3) {

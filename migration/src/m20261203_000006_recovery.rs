@@ -134,9 +134,18 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (table, column) in [
-            (Accounts::Table.into_iden(), Accounts::SecurePhoneReleaseAt.into_iden()),
-            (Sessions::Table.into_iden(), Sessions::PasswordChangeOnly.into_iden()),
-            (SubUsers::Table.into_iden(), SubUsers::PasswordChangeRequired.into_iden()),
+            (
+                Accounts::Table.into_iden(),
+                Accounts::SecurePhoneReleaseAt.into_iden(),
+            ),
+            (
+                Sessions::Table.into_iden(),
+                Sessions::PasswordChangeOnly.into_iden(),
+            ),
+            (
+                SubUsers::Table.into_iden(),
+                SubUsers::PasswordChangeRequired.into_iden(),
+            ),
         ] {
             manager
                 .alter_table(Table::alter().table(table).drop_column(column).to_owned())

@@ -48,9 +48,7 @@ pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> 
 }
 
 /// The signed-in principal, even one whose session may only change the password.
-pub fn principal_changing_password<'a>(
-    ctx: &Context<'a>,
-) -> async_graphql::Result<&'a Principal> {
+pub fn principal_changing_password<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
     state(ctx).principal.as_ref().ok_or_else(unauthenticated)
 }
 

@@ -12,6 +12,7 @@ use super::types::{
     member::SubUser,
     mfa_device::MfaDevice,
     project::Project,
+    recovery::RecoveryApplication,
     verification::Verification,
 };
 
@@ -30,6 +31,7 @@ pub enum NodeKind {
     /// A pending virtual-device binding: an ID, not a node.
     MfaBinding,
     Cancellation,
+    RecoveryApplication,
 }
 
 impl NodeKind {
@@ -46,6 +48,7 @@ impl NodeKind {
             Self::MfaDevice => "MfaDevice",
             Self::MfaBinding => "MfaBinding",
             Self::Cancellation => "Cancellation",
+            Self::RecoveryApplication => "RecoveryApplication",
         }
     }
 
@@ -62,6 +65,7 @@ impl NodeKind {
             Self::MfaDevice,
             Self::MfaBinding,
             Self::Cancellation,
+            Self::RecoveryApplication,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -111,6 +115,7 @@ pub enum Node {
     Project(Project),
     MfaDevice(MfaDevice),
     Cancellation(Cancellation),
+    RecoveryApplication(RecoveryApplication),
 }
 
 #[cfg(test)]

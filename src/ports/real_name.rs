@@ -32,11 +32,7 @@ pub trait RealNameProvider: Send + Sync {
 
     /// REC-04: whether the face check behind `token` was passed by the person named (the
     /// subject, or an enterprise's legal person).
-    async fn face_check_passed(
-        &self,
-        token: &str,
-        person_name: &str,
-    ) -> Result<bool, PortError>;
+    async fn face_check_passed(&self, token: &str, person_name: &str) -> Result<bool, PortError>;
 }
 
 /// The face-check token the sandbox provider accepts (RUNNING.md).

@@ -237,7 +237,8 @@ owned_by_account!(
     access_keys,
     projects,
     cancellations,
-    verifications
+    verifications,
+    recovery_applications
 );
 
 /// The owner's rows among `ids`, in one statement; another account's IDs are not found.

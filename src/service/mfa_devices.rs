@@ -1,6 +1,6 @@
 //! Binding and unbinding MFA devices (MFA-01..05, MFA-08): virtual devices through a
-//! pending binding confirmed by a code, hardware tokens from the inventory, recovery codes,
-//! and the operator's approval of a lost-device appeal.
+//! pending binding confirmed by a code, hardware tokens from the inventory, and recovery
+//! codes; a lost device is removed through a recovery application (REC-03).
 
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -431,66 +431,4 @@ pub(crate) async fn remove_device(
         Entity::delete_by_id(device.id).exec(txn).await?;
     }
     security::revoke_trusted_devices(txn, &target.key(), now).await
-}
-
-/// MFA-05: the lost-device appeal. An operator unbinds the root account's device only when
-/// the applicant's ID number matches the verified identity in force (by the keyed hash).
-pub async fn approve_appeal(
-    ctx: &AppContext,
-    meta: &RequestMeta,
-    account_number: &str,
-    raw_id_number: &str,
-    now: DateTime<Utc>,
-) -> ServiceResult<String> {
-    let account = entity::accounts::Entity::find()
-        .filter(entity::accounts::Column::AccountNumber.eq(account_number.trim()))
-        .one(&ctx.db)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("account"))?;
-    let (in_force, _) = super::verification::current(&ctx.db, account.id).await?;
-    let in_force = in_force.ok_or_else(|| {
-        ServiceError::refused(
-            ErrorCode::NotVerified,
-            "the account has no verified identity to match",
-        )
-    })?;
-    let number = raw_id_number.trim().to_ascii_uppercase();
-    let applicant = super::verification::identity_hash(
-        &ctx.secret,
-        crate::domain::verification::SubjectKind::Individual,
-        &number,
-    );
-    let matches = match in_force.legal_person_id_hash.as_deref() {
-        Some(legal_person) => crypto::constant_time_eq(legal_person, &applicant),
-        None => crypto::constant_time_eq(&in_force.identity_hash, &applicant),
-    };
-    if !matches {
-        return Err(ServiceError::refused(
-            ErrorCode::InvalidCredentials,
-            "the applicant does not match the account's verified identity",
-        ));
-    }
-    let target = Target {
-        account_id: account.id,
-        sub_user_id: None,
-    };
-    let txn = db::begin_write(&ctx.db).await?;
-    if device_of(&txn, target).await?.is_none() {
-        return Err(ServiceError::refused(
-            ErrorCode::NoMfaDevice,
-            "no MFA device is bound",
-        ));
-    }
-    remove_device(&txn, target, now).await?;
-    sessions::revoke_principal_sessions(&txn, account.id, None, None, now).await?;
-    let entry = AuditEntry {
-        account_id: account.id,
-        actor: "operator".to_owned(),
-        action: "mfa.appeal_approved",
-        target_id: Some(format!("Account:{}", account.id)),
-        detail: None,
-    };
-    audit::record(&txn, entry, meta, now).await?;
-    txn.commit().await?;
-    Ok("the MFA device is unbound; the account's sessions have ended".into())
 }

@@ -11,6 +11,7 @@ pub mod finders;
 pub mod hardware_tokens;
 pub mod identifiers;
 pub mod login_methods;
+pub mod member_credentials;
 pub mod members;
 pub mod mfa;
 pub mod mfa_devices;

@@ -176,7 +176,10 @@ async fn change_sub_user_password(
     Ok(account)
 }
 
-pub(crate) async fn login_email(conn: &impl ConnectionTrait, account_id: i64) -> ServiceResult<Option<Email>> {
+pub(crate) async fn login_email(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+) -> ServiceResult<Option<Email>> {
     use entity::login_methods::{Column, Entity};
     Ok(Entity::find()
         .filter(Column::AccountId.eq(account_id))
@@ -230,10 +233,11 @@ pub(crate) async fn hold_phone_place(
 ) -> ServiceResult<()> {
     let limit = ctx.policies.for_site(site).phone_binding_limit;
     // Keyed: the lock row outlives the account and must not keep the number readable.
-    let phone_key = ctx.secret.keyed_hash(&["secure-phone", site.as_str(), phone]);
+    let phone_key = ctx
+        .secret
+        .keyed_hash(&["secure-phone", site.as_str(), phone]);
     db::lock_scope(txn, "secure-phone", &phone_key).await?;
-    if accounts_on_phone(txn, site, phone, account_id).await? >= u64::try_from(limit).unwrap_or(0)
-    {
+    if accounts_on_phone(txn, site, phone, account_id).await? >= u64::try_from(limit).unwrap_or(0) {
         return Err(ServiceError::refused_at(
             ErrorCode::PhoneBindingLimit,
             field,

@@ -80,6 +80,7 @@ pub async fn insert_members(app: &TestApp, root_id: i64, n: usize) -> usize {
             login_protection: Set(false),
             operation_protection: Set(false),
             created_at: Set(now),
+            password_change_required: Set(false),
         })
         .collect();
     for chunk in rows.chunks(300) {

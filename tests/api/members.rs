@@ -492,6 +492,7 @@ async fn seed_sub_users(app: &TestApp, account_id: &str, n: i64) {
             login_protection: Set(false),
             operation_protection: Set(false),
             created_at: Set(now),
+            password_change_required: Set(false),
         })
         .collect();
     for chunk in rows.chunks(300) {

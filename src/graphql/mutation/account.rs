@@ -97,7 +97,9 @@ pub struct UpdateProtectionInput {
 
 payloads!(AccountPayload, LoginMethodPayload);
 
-fn account_payload(account: entity::accounts::Model) -> Result<AccountPayload, UnknownStoredValue> {
+pub(super) fn account_payload(
+    account: entity::accounts::Model,
+) -> Result<AccountPayload, UnknownStoredValue> {
     Ok(AccountPayload {
         user_errors: Vec::new(),
         account: Some(account.try_into()?),

@@ -123,7 +123,9 @@ payloads!(
     AccessKeyPayload
 );
 
-fn member_payload(member: entity::sub_users::Model) -> Result<SubUserPayload, UnknownStoredValue> {
+pub(super) fn member_payload(
+    member: entity::sub_users::Model,
+) -> Result<SubUserPayload, UnknownStoredValue> {
     Ok(SubUserPayload {
         user_errors: Vec::new(),
         sub_user: Some(member.try_into()?),

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod cancellation;
 pub mod inputs;
+pub mod member_credentials;
 pub mod members;
 pub mod mfa;
 pub mod projects;
@@ -23,4 +24,5 @@ pub struct Mutation(
     mfa::MfaMutation,
     cancellation::CancellationMutation,
     recovery::RecoveryMutation,
+    member_credentials::MemberCredentialsMutation,
 );

@@ -151,6 +151,31 @@ pub struct FoundAccount {
     pub registered_at: DateTime<Utc>,
 }
 
+impl TryFrom<entity::accounts::Model> for FoundAccount {
+    type Error = crate::domain::enums::UnknownStoredValue;
+
+    fn try_from(a: entity::accounts::Model) -> Result<Self, Self::Error> {
+        let method = crate::domain::LoginMethodKind::from_stored(
+            "accounts.registration_method",
+            &a.registration_method,
+        )?;
+        Ok(Self {
+            account_id: a.account_number,
+            nickname: a.nickname,
+            registration_method: method.into(),
+            registered_at: a.registered_at,
+        })
+    }
+}
+
+impl FoundAccount {
+    pub fn list(
+        rows: Vec<entity::accounts::Model>,
+    ) -> Result<Vec<Self>, crate::domain::enums::UnknownStoredValue> {
+        rows.into_iter().map(Self::try_from).collect()
+    }
+}
+
 /// The accounts a proven phone or e-mail leads to.
 #[derive(Default, SimpleObject)]
 pub struct FindAccountsPayload {
@@ -400,24 +425,9 @@ impl SignInMutation {
         )
         .await;
         respond(result, |found| {
-            let accounts = found
-                .into_iter()
-                .map(|a| {
-                    let method = crate::domain::LoginMethodKind::from_stored(
-                        "accounts.registration_method",
-                        &a.registration_method,
-                    )?;
-                    Ok(FoundAccount {
-                        account_id: a.account_number,
-                        nickname: a.nickname,
-                        registration_method: method.into(),
-                        registered_at: a.registered_at,
-                    })
-                })
-                .collect::<Result<Vec<_>, crate::domain::enums::UnknownStoredValue>>()?;
             Ok(FindAccountsPayload {
                 user_errors: Vec::new(),
-                accounts: Some(accounts),
+                accounts: Some(FoundAccount::list(found)?),
             })
         })
     }

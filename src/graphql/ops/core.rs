@@ -35,7 +35,7 @@ pub struct OpsResult {
 }
 
 impl OpsResult {
-    fn done(message: impl Into<String>) -> Self {
+    pub(super) fn done(message: impl Into<String>) -> Self {
         Self {
             ok: true,
             message: Some(message.into()),
@@ -111,11 +111,11 @@ pub struct AccountStandingInput {
     pub pending_complaints: Option<i32>,
 }
 
-fn app<'a>(ctx: &Context<'a>) -> &'a Arc<AppContext> {
+pub(super) fn app<'a>(ctx: &Context<'a>) -> &'a Arc<AppContext> {
     ctx.data_unchecked::<Arc<AppContext>>()
 }
 
-fn operator_meta() -> RequestMeta {
+pub(super) fn operator_meta() -> RequestMeta {
     RequestMeta {
         client_address: Some("ops".into()),
         user_agent: None,
@@ -123,7 +123,9 @@ fn operator_meta() -> RequestMeta {
 }
 
 /// Ops answers refusals as `ok: false` with the reason; faults stay top-level.
-fn ops_result(result: Result<OpsResult, ServiceError>) -> async_graphql::Result<OpsResult> {
+pub(super) fn ops_result(
+    result: Result<OpsResult, ServiceError>,
+) -> async_graphql::Result<OpsResult> {
     match result {
         Ok(r) => Ok(r),
         Err(ServiceError::Refused(r)) => Ok(OpsResult {
@@ -353,27 +355,8 @@ impl OpsMutation {
         ops_result(result.map(OpsResult::done))
     }
 
-    /// MFA-05, the lost-device appeal: unbinds the root account's MFA device only when the
-    /// applicant's ID number matches the account's verified identity (by the keyed hash).
-    async fn approve_mfa_appeal(
-        &self,
-        ctx: &Context<'_>,
-        account_id: String,
-        id_number: String,
-    ) -> async_graphql::Result<OpsResult> {
-        let app = app(ctx);
-        let result = crate::service::mfa_devices::approve_appeal(
-            app,
-            &operator_meta(),
-            &account_id,
-            &id_number,
-            app.clock.now(),
-        )
-        .await;
-        ops_result(result.map(OpsResult::done))
-    }
-
-    /// Run due scheduled work now (cancellations past cooling-off, expiries).
+    /// Run due scheduled work now (cancellations past cooling-off, expiries, phone
+    /// releases).
     async fn run_scheduled_jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<OpsResult> {
         let app = app(ctx);
         let result = scheduler::run_due(app, app.clock.now()).await;

@@ -2,6 +2,7 @@
 //! objects and are merged in only in sandbox mode, so production's schema lacks them.
 
 mod core;
+mod recovery;
 mod sandbox;
 
 use std::sync::Arc;
@@ -12,23 +13,24 @@ use super::QueryLimits;
 use crate::{ports::SandboxClock, service::AppContext};
 
 pub use core::{OpsMutation, OpsQuery};
+pub use recovery::{OpsRecoveryMutation, OpsRecoveryQuery};
 pub use sandbox::{SandboxMutation, SandboxQuery};
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct SandboxOpsQuery(OpsQuery, SandboxQuery);
+pub struct SandboxOpsQuery(OpsQuery, OpsRecoveryQuery, SandboxQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct SandboxOpsMutation(OpsMutation, SandboxMutation);
+pub struct SandboxOpsMutation(OpsMutation, OpsRecoveryMutation, SandboxMutation);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct ProductionOpsQuery(OpsQuery);
+pub struct ProductionOpsQuery(OpsQuery, OpsRecoveryQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct ProductionOpsMutation(OpsMutation);
+pub struct ProductionOpsMutation(OpsMutation, OpsRecoveryMutation);
 
 /// The ops schema in the mode the server runs.
 #[derive(Clone)]

@@ -17,6 +17,7 @@ use super::{
         member::SubUser,
         mfa_device::MfaDevice,
         project::Project,
+        recovery::RecoveryApplication,
         session::Viewer,
         verification::Verification,
     },
@@ -61,6 +62,21 @@ impl Query {
             return Ok(ids.iter().map(|_| None).collect());
         };
         resolve(ctx, principal, &ids).await.map_err(top_level)
+    }
+
+    /// A recovery application, read with the status token returned at submission (REC-03).
+    async fn recovery_application(
+        &self,
+        ctx: &Context<'_>,
+        status_token: String,
+    ) -> async_graphql::Result<Option<RecoveryApplication>> {
+        let found =
+            crate::service::recovery::application_by_token(context::app(ctx), &status_token)
+                .await
+                .map_err(top_level)?;
+        found
+            .map(|row| read::<_, RecoveryApplication>(row).map_err(top_level))
+            .transpose()
     }
 
     /// The signed-in principal; null when not signed in.
@@ -128,8 +144,8 @@ async fn load_kind(
     pks: &[i64],
 ) -> ServiceResult<Vec<(i64, Node)>> {
     use entity::{
-        access_keys, audit_events, cancellations, login_events, login_methods, projects, sub_users,
-        verifications,
+        access_keys, audit_events, cancellations, login_events, login_methods, projects,
+        recovery_applications, sub_users, verifications,
     };
     let owner = principal.account_id;
     match kind {
@@ -221,6 +237,17 @@ async fn load_kind(
                 |m| m.id,
                 wrap,
                 Node::Verification,
+            )
+            .await
+        }
+        NodeKind::RecoveryApplication => {
+            owned_nodes::<recovery_applications::Entity, RecoveryApplication>(
+                ctx,
+                owner,
+                pks,
+                |m| m.id,
+                read,
+                Node::RecoveryApplication,
             )
             .await
         }

@@ -45,6 +45,7 @@ pub struct Account {
     registered_at: DateTime<Utc>,
     registration_method: domain::LoginMethodKind,
     secure_phone: Option<String>,
+    secure_phone_release_at: Option<DateTime<Utc>>,
     security_email: Option<String>,
     contact_phone: Option<String>,
     contact_email: Option<String>,
@@ -71,6 +72,7 @@ impl TryFrom<entity::accounts::Model> for Account {
                 &m.registration_method,
             )?,
             secure_phone: m.secure_phone,
+            secure_phone_release_at: m.secure_phone_release_at,
             security_email: m.security_email,
             contact_phone: m.contact_phone,
             contact_email: m.contact_email,
@@ -173,6 +175,12 @@ impl Account {
     /// Masked: receives security messages (ACC-05).
     async fn secure_phone(&self) -> Option<String> {
         self.secure_phone.as_deref().map(masking::mask_phone)
+    }
+
+    /// When the secure phone is released unless kept with `keepSecurePhone` (REC-06):
+    /// someone who now holds the number asked for it.
+    async fn secure_phone_release_deadline(&self) -> Option<DateTime<Utc>> {
+        self.secure_phone_release_at
     }
 
     /// Masked: receives security messages (ACC-06).

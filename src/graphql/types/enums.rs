@@ -75,6 +75,30 @@ pub enum CodePurpose {
     PhoneRelease,
 }
 
+/// REC-03.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    remote = "domain::RecoveryApplicationState",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum RecoveryApplicationState {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// REC-03: what a recovery application asks to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    remote = "domain::RecoveryChange",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum RecoveryChange {
+    NewLoginEmail,
+    NewSecurePhone,
+    RemoveMfaDevice,
+}
+
 /// VER-01.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(

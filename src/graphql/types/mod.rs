@@ -9,5 +9,6 @@ pub mod login_method;
 pub mod member;
 pub mod mfa_device;
 pub mod project;
+pub mod recovery;
 pub mod session;
 pub mod verification;

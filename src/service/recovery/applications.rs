@@ -96,13 +96,16 @@ fn proven_target<T>(
         return Ok(None);
     };
     let parsed = parse(raw)?;
-    let code = code.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
-        ServiceError::refused_at(
-            ErrorCode::InvalidCode,
-            code_field,
-            "send a RECOVERY code to the new target and enter it",
-        )
-    })?;
+    let code = code
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            ServiceError::refused_at(
+                ErrorCode::InvalidCode,
+                code_field,
+                "send a RECOVERY code to the new target and enter it",
+            )
+        })?;
     Ok(Some((parsed, code.to_owned())))
 }
 
@@ -452,7 +455,11 @@ async fn reject(
     Ok("the application is rejected; the applicant reads the reason with the status token".into())
 }
 
-fn operator_entry(account_id: i64, action: &'static str, application_id: i64) -> AuditEntry<'static> {
+fn operator_entry(
+    account_id: i64,
+    action: &'static str,
+    application_id: i64,
+) -> AuditEntry<'static> {
     AuditEntry {
         account_id,
         actor: "operator".to_owned(),

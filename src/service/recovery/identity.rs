@@ -37,7 +37,15 @@ pub async fn find_accounts_by_identity(
         _ => subject.name,
     };
     let parsed = Subject::parse(ctx, &subject)?;
-    super::limit(ctx, meta, site, "find-by-identity", &parsed.identity_hash, now).await?;
+    super::limit(
+        ctx,
+        meta,
+        site,
+        "find-by-identity",
+        &parsed.identity_hash,
+        now,
+    )
+    .await?;
     let passed = !face_check_token.trim().is_empty()
         && ctx
             .real_name

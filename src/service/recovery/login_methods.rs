@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use crate::domain::{Lifecycle, LoginMethodKind, Site, masking};
 use crate::service::{
     AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult, login_methods, rate_limit,
 };
-use crate::domain::{Lifecycle, LoginMethodKind, Site, masking};
 
 /// A login method as a stranger may see it: its kind, and the login e-mail masked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,11 +2,11 @@
 //! can reach is limited per target and per client address, counted in the database.
 
 mod applications;
-mod subject;
 mod identity;
 mod login_methods;
 mod phone_release;
 mod reset_password;
+mod subject;
 
 pub use applications::{
     ApplicationChanges, NewApplication, PendingApplication, Review, SubmittedApplication,
@@ -41,15 +41,26 @@ pub(crate) async fn limit(
         max_hits: policy.recovery_per_target,
         window: policy.recovery_window,
     };
-    rate_limit::hit(&ctx.db, per_target, &format!("{}:{target}", site.as_str()), now).await?;
+    rate_limit::hit(
+        &ctx.db,
+        per_target,
+        &format!("{}:{target}", site.as_str()),
+        now,
+    )
+    .await?;
     if let Some(client) = &meta.client_address {
         let per_client = rate_limit::Limit {
             scope: "recovery-per-client",
             max_hits: policy.recovery_per_client,
             window: policy.recovery_window,
         };
-        rate_limit::hit(&ctx.db, per_client, &format!("{}:{client}", site.as_str()), now)
-            .await?;
+        rate_limit::hit(
+            &ctx.db,
+            per_client,
+            &format!("{}:{client}", site.as_str()),
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -3,7 +3,9 @@
 //! waiting period, else it is released and no longer counts toward ACC-07.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::Expr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::Expr,
+};
 
 use crate::service::{
     AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult,
@@ -60,7 +62,9 @@ pub async fn request(
     let wait = ctx.policies.for_site(site).phone_release_wait;
 
     let txn = db::begin_write(&ctx.db).await?;
-    let phone_key = ctx.secret.keyed_hash(&["secure-phone", site.as_str(), phone]);
+    let phone_key = ctx
+        .secret
+        .keyed_hash(&["secure-phone", site.as_str(), phone]);
     db::lock_scope(&txn, "secure-phone", &phone_key).await?;
     codes::claim_in(&txn, matched, now).await?;
     use entity::accounts::{Column, Entity};
@@ -156,11 +160,23 @@ pub async fn keep_secure_phone(
     let (Some(phone), Some(_)) = (&account.secure_phone, account.secure_phone_release_at) else {
         return Err(not_waiting());
     };
-    codes::consume(ctx, CodeChannel::Sms, phone, CodePurpose::BindPhone, code, "code", now).await?;
+    codes::consume(
+        ctx,
+        CodeChannel::Sms,
+        phone,
+        CodePurpose::BindPhone,
+        code,
+        "code",
+        now,
+    )
+    .await?;
     let txn = db::begin_write(&ctx.db).await?;
     use entity::accounts::{Column, Entity};
     let kept = Entity::update_many()
-        .col_expr(Column::SecurePhoneReleaseAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            Column::SecurePhoneReleaseAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(Column::Id.eq(account.id))
         .filter(Column::SecurePhone.eq(phone.as_str()))
         .filter(Column::SecurePhoneReleaseAt.gt(now))
@@ -192,14 +208,18 @@ pub async fn release_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<
         .await?;
     let mut released = 0;
     for account in due {
-        let (Some(phone), Some(deadline)) = (&account.secure_phone, account.secure_phone_release_at)
+        let (Some(phone), Some(deadline)) =
+            (&account.secure_phone, account.secure_phone_release_at)
         else {
             continue;
         };
         let txn = db::begin_write(&ctx.db).await?;
         let done = Entity::update_many()
             .col_expr(Column::SecurePhone, Expr::value(Option::<String>::None))
-            .col_expr(Column::SecurePhoneReleaseAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(
+                Column::SecurePhoneReleaseAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
             .filter(Column::Id.eq(account.id))
             .filter(Column::SecurePhone.eq(phone.as_str()))
             .filter(Column::SecurePhoneReleaseAt.eq(deadline))

@@ -2,7 +2,9 @@
 //! login e-mail, security e-mail or secure phone (and an MFA code when a device is bound).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 use crate::service::{
     AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult,
@@ -29,7 +31,7 @@ pub struct PasswordReset<'a> {
 }
 
 pub enum ResetOutcome {
-    Reset(entity::accounts::Model),
+    Reset(Box<entity::accounts::Model>),
     /// The target reaches several accounts: the person picks one; the code is not spent.
     Choose(Vec<entity::accounts::Model>),
 }
@@ -104,13 +106,16 @@ pub async fn reset_password(
         .await?
         .is_some()
     {
-        let mfa_code = mfa_code.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
-            ServiceError::refused_at(
-                ErrorCode::SecondFactorRequired,
-                "mfaCode",
-                "this account has an MFA device: enter its code or a recovery code",
-            )
-        })?;
+        let mfa_code = mfa_code
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                ServiceError::refused_at(
+                    ErrorCode::SecondFactorRequired,
+                    "mfaCode",
+                    "this account has an MFA device: enter its code or a recovery code",
+                )
+            })?;
         mfa::verify_device_code(ctx, &key, mfa_code, policy, "mfaCode", now).await?;
     }
     let hash = crate::crypto::hash_password(password.expose().to_owned()).await?;
@@ -141,7 +146,7 @@ pub async fn reset_password(
         now,
     )
     .await?;
-    Ok(ResetOutcome::Reset(account))
+    Ok(ResetOutcome::Reset(Box::new(account)))
 }
 
 /// Live accounts of `site` that a proven target reaches: by secure phone (SMS), or by

@@ -30,7 +30,11 @@ pub struct Subject {
 /// Names compare as people write them: surrounding and repeated spaces and letter case
 /// do not matter.
 fn name_hash(ctx: &AppContext, name: &str) -> String {
-    let normal = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let normal = name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
     ctx.secret.keyed_hash(&["recovery-subject-name", &normal])
 }
 
@@ -81,7 +85,8 @@ impl Subject {
         verified: &entity::verifications::Model,
     ) -> ServiceResult<bool> {
         let kind = SubjectKind::from_stored("verifications.subject_kind", &verified.subject_kind)?;
-        if kind != self.kind || !crypto::constant_time_eq(&self.identity_hash, &verified.identity_hash)
+        if kind != self.kind
+            || !crypto::constant_time_eq(&self.identity_hash, &verified.identity_hash)
         {
             return Ok(false);
         }
@@ -93,7 +98,10 @@ impl Subject {
         if !crypto::constant_time_eq(&self.name_hash, &name_hash(ctx, &name)) {
             return Ok(false);
         }
-        match (&self.legal_person_name_hash, &verified.legal_person_name_enc) {
+        match (
+            &self.legal_person_name_hash,
+            &verified.legal_person_name_enc,
+        ) {
             (None, _) => Ok(kind == SubjectKind::Individual),
             (Some(given), Some(sealed)) => {
                 let legal = open(sealed)?;
