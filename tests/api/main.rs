@@ -25,6 +25,8 @@ mod production;
 mod projects_and_access;
 mod rate_limits;
 mod recovery;
+mod recovery_phone_identity;
+mod recovery_sub_users;
 mod resilience;
 mod review;
 mod schema;

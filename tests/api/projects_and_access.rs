@@ -926,6 +926,10 @@ const MUTATION_ACCESS: &[(&str, Access)] = &[
     ("completeLoginChallenge", Access::Public),
     ("findAccounts", Access::Public),
     ("findLoginMethods", Access::Public),
+    ("resetPassword", Access::Public),
+    ("submitRecoveryApplication", Access::Public),
+    ("findAccountsByIdentity", Access::Public),
+    ("requestPhoneRelease", Access::Public),
     ("signOut", Access::OwnScope),
     ("changePassword", Access::OwnScope),
     ("createAccessKey", Access::OwnScope),
@@ -962,6 +966,9 @@ const MUTATION_ACCESS: &[(&str, Access)] = &[
     ("removeProjectMember", Access::RootOnly),
     ("requestCancellation", Access::RootOnly),
     ("withdrawCancellation", Access::RootOnly),
+    ("keepSecurePhone", Access::RootOnly),
+    ("resetSubUserPassword", Access::RootOnly),
+    ("removeSubUserMfaDevice", Access::RootOnly),
 ];
 
 /// The root account of the SUB-08 (a) scenario and its objects.
@@ -1039,6 +1046,15 @@ fn root_only_inputs(name: &str, f: &RootFixture) -> Vec<Value> {
         "requestCancellation" => vec![json!({})],
         // Refused before any lookup, so any well-formed Cancellation ID serves.
         "withdrawCancellation" => vec![json!({ "cancellationId": "Q2FuY2VsbGF0aW9uOjE=" })],
+        "keepSecurePhone" => vec![json!({ "code": "123456" })],
+        "resetSubUserPassword" => vec![
+            json!({ "subUserId": f.other }),
+            json!({ "subUserId": f.worker, "newPassword": "Taken#Over1", "requireChange": false }),
+        ],
+        "removeSubUserMfaDevice" => vec![
+            json!({ "subUserId": f.other }),
+            json!({ "subUserId": f.worker }),
+        ],
         other => panic!("{other} is root-only but has no input to try: add one"),
     }
 }
@@ -1066,6 +1082,16 @@ fn public_input(name: &str, f: &RootFixture) -> Value {
             "target": "nobody@example.com", "code": "000000" }),
         "findLoginMethods" => json!({ "site": "CHINA", "accountId": "100000000000",
             "captcha": "not-solved" }),
+        "resetPassword" => json!({ "site": "CHINA", "channel": "EMAIL",
+            "target": "nobody@example.com", "code": "000000", "newPassword": "Brand#New123" }),
+        "submitRecoveryApplication" => json!({ "site": "CHINA", "accountId": "100000000000",
+            "subjectName": "张三", "identityNumber": resident_id("19900101", 90),
+            "removeMfaDevice": true }),
+        "findAccountsByIdentity" => json!({ "site": "CHINA", "subjectKind": "INDIVIDUAL",
+            "subjectName": "张三", "identityNumber": resident_id("19900101", 91),
+            "faceCheckToken": "not-a-face" }),
+        "requestPhoneRelease" => json!({ "site": "CHINA", "phone": "13900000000",
+            "code": "000000" }),
         other => panic!("{other} is public but has no input to try: add one"),
     }
 }
@@ -1774,6 +1800,16 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
             json!({ "cancellationId": c_cancellation }),
             Refusal::NotFound,
         ),
+        (
+            "resetSubUserPassword",
+            json!({ "subUserId": b.sub, "newPassword": "Taken#Over1", "requireChange": false }),
+            Refusal::NotFound,
+        ),
+        (
+            "removeSubUserMfaDevice",
+            json!({ "subUserId": b.sub }),
+            Refusal::NotFound,
+        ),
     ];
 
     // Every ID field of every mutation is attacked with one of B's IDs.
@@ -1822,6 +1858,8 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
         ("bindHardwareMfa", "subUserId"),
         ("unbindMfaDevice", "subUserId"),
         ("withdrawCancellation", "cancellationId"),
+        ("resetSubUserPassword", "subUserId"),
+        ("removeSubUserMfaDevice", "subUserId"),
     ] {
         assert!(
             required.contains(&(name.to_owned(), field.to_owned())),

@@ -1,0 +1,1 @@
+//! The root account manages its sub-users' credentials (REC-02), through GraphQL.
