@@ -66,13 +66,6 @@ const BIND_LOGIN: &str = "mutation($i: BindLoginMethodInput!) { bindLoginMethod(
 const UNBIND_LOGIN: &str = "mutation($i: UnbindLoginMethodInput!) { unbindLoginMethod(input: $i) {
     userErrors { code field message } account { loginMethods { id kind } } } }";
 
-const SUBMIT_INDIVIDUAL: &str =
-    "mutation($i: SubmitIndividualVerificationInput!) { submitIndividualVerification(input: $i) {
-    userErrors { code field message } verification { state } } }";
-
-const APPEAL: &str = "mutation($a: String!, $n: String!) {
-    approveMfaAppeal(accountId: $a, idNumber: $n) { ok message } }";
-
 const VIEWER: &str = "{ viewer {
     account { accountId loginMethods { id kind } mfaDevice { id kind serialNumber boundAt } }
     subUser { id name mfaDevice { id kind serialNumber } } } }";
@@ -701,40 +694,47 @@ async fn unbinding_needs_a_valid_code_and_ends_the_other_sessions(app: TestApp) 
 }
 
 async fn an_operator_unbinds_a_lost_device_for_the_verified_owner(app: TestApp) {
+    use crate::recovery::{apply, decide, queued, verify_as};
     let email = "mfa-appeal@example.com";
     let (token, account) = app.register_email("CHINA", email).await;
     let id = account_id(&account);
     bind_virtual(&app, &token, None).await;
     let number = resident_id("19900101", 63);
-    // RULE MFA-05: an unverified account has no identity to match.
-    let out = app.ops(APPEAL, json!({ "a": id, "n": number })).await;
-    assert_eq!(out["data"]["approveMfaAppeal"]["ok"], false, "{out}");
+    let appeal = |number: String| {
+        json!({ "site": "CHINA", "accountId": id, "subjectName": "张三",
+                "identityNumber": number, "removeMfaDevice": true })
+    };
+    // RULE MFA-05: an unverified account has no identity to match (the appeal is a
+    // recovery application, REC-03).
+    let out = apply(&app, appeal(number.clone())).await;
+    assert_eq!(error_code(&out), "NOT_VERIFIED", "{out}");
     assert_eq!(account_device(&app, &token).await["kind"], "VIRTUAL");
 
-    let out = mutate(
-        &app,
-        Some(&token),
-        SUBMIT_INDIVIDUAL,
-        "submitIndividualVerification",
-        json!({ "method": "WECHAT_SCAN", "region": "MAINLAND", "name": "张三",
-                "idNumber": number, "birthDate": "1990-01-01" }),
-    )
-    .await;
-    assert_eq!(out["verification"]["state"], "APPROVED", "{out}");
+    verify_as(&app, &token, &number).await;
     let input = json!({ "site": "CHINA", "email": email, "password": PASSWORD });
     let other = signed_in(&app, input.clone()).await;
 
-    // RULE MFA-05: another person's number is refused.
+    // RULE MFA-05: another person's number is filed, but the operator cannot approve it.
     for stranger in [resident_id("19900101", 64), resident_id("19850101", 63)] {
-        let out = app.ops(APPEAL, json!({ "a": id, "n": stranger })).await;
-        assert_eq!(out["data"]["approveMfaAppeal"]["ok"], false, "{out}");
+        let out = apply(&app, appeal(stranger)).await;
+        assert_eq!(out["userErrors"], json!([]), "{out}");
+        let entry = queued(&app, &id).await;
+        assert_eq!(entry["subjectMatches"], false, "{entry}");
+        let refused = decide(&app, &entry["applicationId"], true, None).await;
+        assert_eq!(refused["ok"], false, "{refused}");
+        let rejected = decide(&app, &entry["applicationId"], false, Some("not the owner")).await;
+        assert_eq!(rejected["ok"], true, "{rejected}");
     }
     assert_eq!(account_device(&app, &token).await["kind"], "VIRTUAL");
     assert!(viewer_account_id(&app, &other).await.is_string());
 
     // RULE MFA-05: the verified owner's number: the device is gone, the sessions end.
-    let out = app.ops(APPEAL, json!({ "a": id, "n": number })).await;
-    assert_eq!(out["data"]["approveMfaAppeal"]["ok"], true, "{out}");
+    let out = apply(&app, appeal(number)).await;
+    assert_eq!(out["userErrors"], json!([]), "{out}");
+    let entry = queued(&app, &id).await;
+    assert_eq!(entry["subjectMatches"], true, "{entry}");
+    let approved = decide(&app, &entry["applicationId"], true, None).await;
+    assert_eq!(approved["ok"], true, "{approved}");
     assert_eq!(viewer_account_id(&app, &token).await, Value::Null);
     assert_eq!(viewer_account_id(&app, &other).await, Value::Null);
     let fresh = signed_in(&app, input).await;
