@@ -35,7 +35,7 @@ use crate::{
     http::{self as gql_http, ResponseType},
     ports::{SandboxClock, assembly::Adapters},
     proxy::TrustedProxies,
-    service::{AppContext, RequestMeta, ops_access, scheduler, sessions},
+    service::{AppContext, RequestMeta, events::EventBus, ops_access, scheduler, sessions},
 };
 
 /// Why the server could not start.
@@ -106,7 +106,13 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         policies,
         secret,
         statements,
+        events: Arc::new(EventBus::default()),
     });
+    if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let listener = app.clone();
+        let url = args.database.database_url.clone();
+        tokio::spawn(async move { listener.events.listen_postgres(url).await });
+    }
     let limits = QueryLimits {
         max_depth: args.max_depth,
         max_complexity: args.max_complexity,

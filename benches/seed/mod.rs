@@ -225,6 +225,7 @@ pub async fn seed(db: &DatabaseConnection, shape: Shape) -> Result<Seeded, DbErr
             operation_protection: Set(false),
             created_at: Set(at(100 + s as i64)),
             password_change_required: Set(false),
+            message_categories: Set(String::new()),
         });
         let r = mix(s as u64);
         for k in 0..(r % 3) {

@@ -31,6 +31,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// REC-02: the root reset the password and wants it changed at the next sign-in.
     pub password_change_required: bool,
+    /// NTF-03: the categories of notice it receives, comma-separated (e.g. `SECURITY,MEMBERS`).
+    pub message_categories: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

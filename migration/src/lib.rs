@@ -11,6 +11,7 @@ mod m20261123_000003_members_projects;
 mod m20261123_000004_mfa_and_cancellation;
 mod m20261203_000005_lockouts_by_identifier;
 mod m20261203_000006_recovery;
+mod m20261203_000007_notices;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_mfa_and_cancellation::Migration),
             Box::new(m20261203_000005_lockouts_by_identifier::Migration),
             Box::new(m20261203_000006_recovery::Migration),
+            Box::new(m20261203_000007_notices::Migration),
         ]
     }
 }

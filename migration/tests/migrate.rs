@@ -37,6 +37,8 @@ every_table!(
     outbox_messages,
     rate_limit_buckets,
     recovery_applications,
+    messages,
+    deliveries,
     quota_locks,
     server_settings,
     scheduled_job_runs,

@@ -116,6 +116,17 @@ contract_enum! {
 }
 
 contract_enum! {
+    /// NTF-02: what a notice is about; members receive notices by category (NTF-03).
+    MessageCategory {
+        Security => "SECURITY",
+        Verification => "VERIFICATION",
+        Account => "ACCOUNT",
+        Members => "MEMBERS",
+        Cancellation => "CANCELLATION",
+    }
+}
+
+contract_enum! {
     /// REC-03: what a recovery application asks to change.
     RecoveryChange {
         NewLoginEmail => "NEW_LOGIN_EMAIL",

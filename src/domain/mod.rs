@@ -18,7 +18,7 @@ pub mod verification;
 pub use email::Email;
 pub use enums::{
     AccountStatus, CodeChannel, CodePurpose, FreezeReason, Lifecycle, LoginMethodKind,
-    MfaDeviceKind, RecoveryApplicationState, RecoveryChange, Site,
+    MessageCategory, MfaDeviceKind, RecoveryApplicationState, RecoveryChange, Site,
 };
 pub use lockout::{FailureCounter, PasswordGate};
 pub use money::Money;

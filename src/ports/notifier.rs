@@ -20,7 +20,29 @@ pub struct Message {
 
 #[async_trait]
 pub trait Notifier: Send + Sync {
+    /// Sends a verification code now: the person is waiting for it.
     async fn send(&self, message: Message, now: DateTime<Utc>) -> Result<(), PortError>;
+
+    /// Delivers one outbox row (NTF-04); `idempotency_key` lets the provider drop a retry
+    /// of a delivery it already made.
+    async fn deliver(
+        &self,
+        message: Message,
+        idempotency_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PortError>;
+}
+
+/// RUNNING.md: an e-mail whose local part starts with `bounce` cannot be delivered.
+pub const SANDBOX_BOUNCE_PREFIX: &str = "bounce";
+
+fn bounces(message: &Message) -> bool {
+    message.channel == CodeChannel::Email
+        && message
+            .target
+            .split('@')
+            .next()
+            .is_some_and(|local| local.starts_with(SANDBOX_BOUNCE_PREFIX))
 }
 
 /// Delivers into `outbox_messages`.
@@ -51,5 +73,19 @@ impl Notifier for SandboxNotifier {
         .await
         .map(|_| ())
         .map_err(|e| PortError(e.to_string()))
+    }
+
+    async fn deliver(
+        &self,
+        message: Message,
+        _idempotency_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PortError> {
+        if bounces(&message) {
+            return Err(PortError(
+                "the mailbox does not exist (sandbox bounce)".into(),
+            ));
+        }
+        self.send(message, now).await
     }
 }

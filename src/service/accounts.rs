@@ -8,7 +8,9 @@ use sea_orm::{
 use super::{
     AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult,
     audit::{self, AuditEntry},
-    codes, rate_limit,
+    codes,
+    notices::{self, Notice},
+    rate_limit,
 };
 use crate::{
     db,
@@ -30,32 +32,16 @@ pub fn require_active(account: &entity::accounts::Model, why: &str) -> ServiceRe
     }
 }
 
-/// Sends a notice to the account's secure phone and security e-mail, those that are set.
-/// Call it after commit: the sandbox outbox writes on its own connection.
+/// NTF-01: a notice about a change that has already committed, to the account's message
+/// center and its security contacts (see `notices::to_account` to write one in the
+/// change's own transaction).
 pub async fn notify_security_contacts(
     ctx: &AppContext,
     account: &entity::accounts::Model,
-    purpose: &str,
-    body: &str,
+    notice: Notice,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let targets = [
-        (CodeChannel::Sms, account.secure_phone.as_deref()),
-        (CodeChannel::Email, account.security_email.as_deref()),
-    ];
-    for (channel, target) in targets {
-        if let Some(target) = target {
-            let message = crate::ports::Message {
-                channel,
-                target: target.to_owned(),
-                purpose: purpose.to_owned(),
-                code: None,
-                body: body.to_owned(),
-            };
-            ctx.notifier.send(message, now).await?;
-        }
-    }
-    Ok(())
+    notices::notify(ctx, account, &notice, &[], now).await
 }
 
 /// The principal's root account.

@@ -259,7 +259,13 @@ async fn notify_completion(
         "Account {} has been cancelled. Its sign-in methods are released and its personal data erased.",
         account.account_number
     );
-    accounts::notify_security_contacts(ctx, account, "CANCELLATION_COMPLETED", &body, now).await
+    let notice = super::notices::Notice::new(
+        crate::domain::MessageCategory::Cancellation,
+        "CANCELLATION_COMPLETED",
+        "Your account has been cancelled",
+        body,
+    );
+    accounts::notify_security_contacts(ctx, account, notice, now).await
 }
 
 /// CAN-03, CAN-05: one account only — its sign-in methods, sessions, keys, devices and

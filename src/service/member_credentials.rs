@@ -8,15 +8,16 @@ use super::{
     AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult,
     accounts::{self, site_of},
     audit::{self, AuditEntry},
-    members, mfa_devices, principal_key,
+    members, mfa_devices,
+    notices::{self, Notice},
+    principal_key,
     second_factor::{SecondFactor, guard_protected_operation},
     security, sessions,
     sign_in::password_guard,
 };
 use crate::{
     crypto, db,
-    domain::{CodeChannel, Password, SitePolicy, member::MemberKind, password::SPECIAL_CHARS},
-    ports::Message,
+    domain::{MessageCategory, Password, SitePolicy, member::MemberKind, password::SPECIAL_CHARS},
 };
 
 const GENERATED_PASSWORD_CHARS: usize = 16;
@@ -106,14 +107,20 @@ pub async fn reset_password(
     let entry =
         AuditEntry::by(principal, "member.reset_password").target(format!("SubUser:{}", member.id));
     audit::record(&txn, entry, meta, now).await?;
-    txn.commit().await?;
-
     let body = if request.require_change {
         "The root account reset your password. Sign in with the new one and choose your own."
     } else {
         "The root account reset your password. Sign in with the new one."
     };
-    notify_member(ctx, &member, "SUB_USER_PASSWORD_RESET", body, now).await?;
+    let notice = Notice::new(
+        MessageCategory::Security,
+        "SUB_USER_PASSWORD_RESET",
+        "Your password was reset",
+        body,
+    );
+    let written = notices::to_sub_user(&txn, &member, &notice, now).await?;
+    txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(PasswordSet {
         member,
         generated_password: generated.then(|| password.expose().to_owned()),
@@ -148,34 +155,14 @@ pub async fn remove_mfa_device(
     let entry = AuditEntry::by(principal, "member.remove_mfa_device")
         .target(format!("SubUser:{}", member.id));
     audit::record(&txn, entry, meta, now).await?;
-    txn.commit().await?;
-    notify_member(
-        ctx,
-        &member,
+    let notice = Notice::new(
+        MessageCategory::Security,
         "SUB_USER_MFA_REMOVED",
+        "Your MFA device was removed",
         "The root account removed your MFA device. Bind a new one after you sign in.",
-        now,
-    )
-    .await?;
+    );
+    let written = notices::to_sub_user(&txn, &member, &notice, now).await?;
+    txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(member)
-}
-
-async fn notify_member(
-    ctx: &AppContext,
-    member: &entity::sub_users::Model,
-    purpose: &str,
-    body: &str,
-    now: DateTime<Utc>,
-) -> ServiceResult<()> {
-    if let Some(email) = &member.email {
-        let message = Message {
-            channel: CodeChannel::Email,
-            target: email.clone(),
-            purpose: purpose.to_owned(),
-            code: None,
-            body: body.to_owned(),
-        };
-        ctx.notifier.send(message, now).await?;
-    }
-    Ok(())
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cancellation;
 pub mod codes;
 pub mod error;
+pub mod events;
 pub mod finders;
 pub mod hardware_tokens;
 pub mod identifiers;
@@ -15,6 +16,7 @@ pub mod member_credentials;
 pub mod members;
 pub mod mfa;
 pub mod mfa_devices;
+pub mod notices;
 pub mod ops_access;
 pub mod paging;
 pub mod projects;
@@ -56,6 +58,8 @@ pub struct AppContext {
     pub billing: Arc<dyn Billing>,
     pub policies: Policies,
     pub secret: SecretKey,
+    /// Live events to this instance's subscribers (NTF-06).
+    pub events: Arc<events::EventBus>,
     /// SQL statements run so far (see `db::StatementCounter`).
     pub statements: crate::db::StatementCounter,
 }

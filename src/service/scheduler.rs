@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{AppContext, ServiceResult, cancellation, codes, recovery, verification};
+use super::{AppContext, ServiceResult, cancellation, codes, notices, recovery, verification};
 
 /// What one run did, for the ops answer and the log.
 #[derive(Debug, Default, Clone)]
@@ -14,15 +14,17 @@ pub struct JobReport {
     pub verifications_expired: u64,
     pub cancellations_completed: u64,
     pub phones_released: u64,
+    pub deliveries_attempted: u64,
 }
 
 impl std::fmt::Display for JobReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "completed {} cancellations; released {} secure phones; expired {} remittance/recharge verifications; purged {} codes, {} login challenges, {} rate-limit windows",
+            "completed {} cancellations; released {} secure phones; attempted {} deliveries; expired {} remittance/recharge verifications; purged {} codes, {} login challenges, {} rate-limit windows",
             self.cancellations_completed,
             self.phones_released,
+            self.deliveries_attempted,
             self.verifications_expired,
             self.codes_purged,
             self.challenges_purged,
@@ -50,5 +52,7 @@ pub async fn run_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<JobR
         codes_purged: codes::purge_expired(ctx, now).await?,
         challenges_purged: challenges.rows_affected,
         rate_buckets_purged: buckets.rows_affected,
+        // Last: the notices the jobs above wrote go out in the same run.
+        deliveries_attempted: notices::deliver_due(ctx, now).await?,
     })
 }

@@ -81,6 +81,7 @@ pub async fn insert_members(app: &TestApp, root_id: i64, n: usize) -> usize {
             operation_protection: Set(false),
             created_at: Set(now),
             password_change_required: Set(false),
+            message_categories: Set(String::new()),
         })
         .collect();
     for chunk in rows.chunks(300) {

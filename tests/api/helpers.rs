@@ -264,6 +264,8 @@ impl TestApp {
             quota_locks,
             rate_limit_buckets,
             recovery_applications,
+            messages,
+            deliveries,
             scheduled_job_runs,
             server_settings,
             sessions,

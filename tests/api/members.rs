@@ -493,6 +493,7 @@ async fn seed_sub_users(app: &TestApp, account_id: &str, n: i64) {
             operation_protection: Set(false),
             created_at: Set(now),
             password_change_required: Set(false),
+            message_categories: Set(String::new()),
         })
         .collect();
     for chunk in rows.chunks(300) {

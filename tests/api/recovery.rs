@@ -294,9 +294,7 @@ async fn a_shared_phone_lets_the_person_choose_and_mfa_is_asked(app: TestApp) {
 }
 
 async fn an_account_without_a_password_signs_in_with_its_provider(app: TestApp) {
-    let (token, _) = app
-        .register_provider("CHINA", "WECHAT", "wx-reset")
-        .await;
+    let (token, _) = app.register_provider("CHINA", "WECHAT", "wx-reset").await;
     let phone = "13912340003";
     bind_secure_phone(&app, &token, phone).await;
     app.advance(61).await;

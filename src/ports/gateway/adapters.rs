@@ -45,6 +45,23 @@ impl Notifier for Gateway {
         let answer = self.call("messages", &body, None).await?;
         acknowledged("messages", answer)
     }
+
+    async fn deliver(
+        &self,
+        message: Message,
+        idempotency_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), PortError> {
+        let body = json!({
+            "channel": message.channel.as_str(),
+            "target": message.target,
+            "purpose": message.purpose,
+            "body": message.body,
+            "createdAt": now,
+        });
+        let answer = self.call("messages", &body, Some(idempotency_key)).await?;
+        acknowledged("messages", answer)
+    }
 }
 
 #[derive(Deserialize)]

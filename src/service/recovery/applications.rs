@@ -13,14 +13,16 @@ use crate::service::{
     AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult,
     accounts::{self, site_of},
     audit::{self, AuditEntry},
-    codes, finders, identifiers, mfa_devices, principal_key, security, sessions,
+    codes, finders, identifiers, mfa_devices,
+    notices::{self, Notice},
+    principal_key, security, sessions,
     sign_in::password_guard,
 };
 use crate::{
     crypto, db,
     domain::{
-        CodeChannel, CodePurpose, DomainError, Email, Lifecycle, LoginMethodKind, Phone,
-        RecoveryApplicationState, RecoveryChange, Site, plain_text,
+        CodeChannel, CodePurpose, DomainError, Email, Lifecycle, LoginMethodKind, MessageCategory,
+        Phone, RecoveryApplicationState, RecoveryChange, Site, plain_text,
     },
 };
 
@@ -230,6 +232,7 @@ pub async fn submit(
             e.into()
         }
     })?;
+    let mut written = notices::Written::default();
     if let Some(account) = &account {
         let entry = AuditEntry {
             account_id: account.id,
@@ -239,18 +242,16 @@ pub async fn submit(
             detail: None,
         };
         audit::record(&txn, entry, meta, now).await?;
+        let notice = Notice::new(
+            MessageCategory::Security,
+            "RECOVERY_SUBMITTED",
+            "Someone applied to recover your account",
+            "A recovery application names your account. If it was not you, sign in and secure the account; nothing changes before an operator reviews it.",
+        );
+        written = notices::to_account(&txn, account, &notice, &[], now).await?;
     }
     txn.commit().await?;
-    if let Some(account) = &account {
-        accounts::notify_security_contacts(
-            ctx,
-            account,
-            "RECOVERY_SUBMITTED",
-            "Someone applied to recover your account. If it was not you, sign in and secure the account; the application is reviewed before anything changes.",
-            now,
-        )
-        .await?;
-    }
+    written.dispatch(ctx, now).await;
     Ok(SubmittedApplication {
         application,
         status_token,
@@ -447,11 +448,21 @@ async fn reject(
         now,
     )
     .await?;
+    let mut written = notices::Written::default();
     if let Some(account_id) = application.account_id {
         let entry = operator_entry(account_id, "recovery.rejected", application.id);
         audit::record(&txn, entry, meta, now).await?;
+        let account = accounts::load(&txn, account_id).await?;
+        let notice = Notice::new(
+            MessageCategory::Security,
+            "RECOVERY_REJECTED",
+            "A recovery application was rejected",
+            "A recovery application for your account was rejected; nothing was changed.",
+        );
+        written = notices::to_account(&txn, &account, &notice, &[], now).await?;
     }
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok("the application is rejected; the applicant reads the reason with the status token".into())
 }
 
@@ -523,9 +534,9 @@ async fn approve(
     security::revoke_trusted_devices(&txn, &key, now).await?;
     let entry = operator_entry(account_id, "recovery.approved", application.id);
     audit::record(&txn, entry, meta, now).await?;
+    let written = notify_old_and_new(&txn, &before, old_login_email, &application, now).await?;
     txn.commit().await?;
-
-    notify_old_and_new(ctx, &before, old_login_email, &application, now).await?;
+    written.dispatch(ctx, now).await;
     Ok("the application is approved: its changes are applied and every session has ended".into())
 }
 
@@ -581,20 +592,16 @@ async fn replace_login_email(
 }
 
 /// The old contacts hear that the account changed hands; the new ones that they now
-/// reach it.
+/// reach it (NTF-01).
 async fn notify_old_and_new(
-    ctx: &AppContext,
+    txn: &DatabaseTransaction,
     before: &entity::accounts::Model,
     old_login_email: Option<Email>,
     application: &Model,
     now: DateTime<Utc>,
-) -> ServiceResult<()> {
-    let body = "A recovery application for your account was approved: its changes are applied and every session was signed out.";
-    accounts::notify_security_contacts(ctx, before, "RECOVERY_APPROVED", body, now).await?;
+) -> ServiceResult<notices::Written> {
     let mut others = Vec::new();
-    if let Some(old) = old_login_email
-        && before.security_email.as_deref() != Some(old.as_str())
-    {
+    if let Some(old) = old_login_email {
         others.push((CodeChannel::Email, old.as_str().to_owned()));
     }
     if let Some(email) = &application.new_login_email {
@@ -603,15 +610,11 @@ async fn notify_old_and_new(
     if let Some(phone) = &application.new_secure_phone {
         others.push((CodeChannel::Sms, phone.clone()));
     }
-    for (channel, target) in others {
-        let message = crate::ports::Message {
-            channel,
-            target,
-            purpose: "RECOVERY_APPROVED".to_owned(),
-            code: None,
-            body: body.to_owned(),
-        };
-        ctx.notifier.send(message, now).await?;
-    }
-    Ok(())
+    let notice = Notice::new(
+        MessageCategory::Security,
+        "RECOVERY_APPROVED",
+        "A recovery application was approved",
+        "A recovery application for your account was approved: its changes are applied and every session was signed out.",
+    );
+    notices::to_account(txn, before, &notice, &others, now).await
 }

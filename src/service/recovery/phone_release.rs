@@ -4,19 +4,21 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    sea_query::Expr,
 };
 
 use crate::service::{
     AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult,
     accounts::{self, site_of},
     audit::{self, AuditEntry},
-    codes, security,
+    codes,
+    notices::{self, Notice},
+    security,
 };
 use crate::{
     db,
-    domain::{CodeChannel, CodePurpose, Lifecycle, Phone, Site},
-    ports::Message,
+    domain::{CodeChannel, CodePurpose, Lifecycle, MessageCategory, Phone, Site},
 };
 
 /// Due releases handled per scheduler run; the rest wait for the next one.
@@ -74,7 +76,7 @@ pub async fn request(
         .filter(Column::Lifecycle.ne(Lifecycle::Cancelled.as_str()))
         .all(&txn)
         .await?;
-    let mut newly_waiting = Vec::new();
+    let mut written = notices::Written::default();
     let mut release_at = None;
     for holder in &holders {
         let deadline = match holder.secure_phone_release_at {
@@ -83,7 +85,19 @@ pub async fn request(
                 let deadline = now + wait;
                 let mut active: entity::accounts::ActiveModel = holder.clone().into();
                 active.secure_phone_release_at = Set(Some(deadline));
-                newly_waiting.push(active.update(&txn).await?);
+                active.update(&txn).await?;
+                let body = format!(
+                    "Someone who now holds the number of your secure phone asked for its release. Unless you keep it before {} (confirm with a code sent to it), it is released from your account and you must set a new secure phone.",
+                    deadline.to_rfc3339()
+                );
+                let notice = Notice::new(
+                    MessageCategory::Security,
+                    "PHONE_RELEASE_REQUESTED",
+                    "Keep your secure phone?",
+                    body,
+                );
+                let targets = email_of(&txn, holder).await?;
+                written.merge(notices::to_account_at(&txn, holder, &notice, &targets, now).await?);
                 let entry = AuditEntry {
                     account_id: holder.id,
                     actor: "the person holding the number".to_owned(),
@@ -98,46 +112,29 @@ pub async fn request(
         release_at = release_at.max(Some(deadline));
     }
     txn.commit().await?;
-    for holder in &newly_waiting {
-        let deadline = holder.secure_phone_release_at.unwrap_or(now);
-        let body = format!(
-            "Someone who now holds the number of your secure phone asked for its release. Unless you keep it before {} (confirm with a code sent to it), it is released from your account and you must set a new secure phone.",
-            deadline.to_rfc3339()
-        );
-        notify_by_email(ctx, holder, "PHONE_RELEASE_REQUESTED", &body, now).await?;
-    }
+    written.dispatch(ctx, now).await;
     Ok(ReleaseRequested {
         holders: u64::try_from(holders.len()).unwrap_or(u64::MAX),
         release_at,
     })
 }
 
-/// Tells an account by e-mail: its security e-mail, else its login e-mail. Never by its
-/// secure phone, which is the number in question.
-async fn notify_by_email(
-    ctx: &AppContext,
+/// Where a holder hears of its number: its security e-mail, else its login e-mail. Never
+/// its secure phone, which is the very number in question.
+async fn email_of(
+    conn: &impl ConnectionTrait,
     account: &entity::accounts::Model,
-    purpose: &str,
-    body: &str,
-    now: DateTime<Utc>,
-) -> ServiceResult<()> {
+) -> ServiceResult<Vec<(CodeChannel, String)>> {
     let target = match &account.security_email {
         Some(email) => Some(email.clone()),
-        None => security::login_email(&ctx.db, account.id)
+        None => security::login_email(conn, account.id)
             .await?
             .map(|e| e.as_str().to_owned()),
     };
-    if let Some(target) = target {
-        let message = Message {
-            channel: CodeChannel::Email,
-            target,
-            purpose: purpose.to_owned(),
-            code: None,
-            body: body.to_owned(),
-        };
-        ctx.notifier.send(message, now).await?;
-    }
-    Ok(())
+    Ok(target
+        .map(|t| (CodeChannel::Email, t))
+        .into_iter()
+        .collect())
 }
 
 /// REC-06: the holder proves it still has the number (a BIND_PHONE code to it) and keeps
@@ -236,14 +233,22 @@ pub async fn release_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<
             detail: None,
         };
         audit::record(&txn, entry, &RequestMeta::default(), now).await?;
-        txn.commit().await?;
-        released += 1;
         let site = site_of(&account)?;
         let body = format!(
             "The secure phone of your account on the {} site was released: it was not kept within the waiting period. Set a new secure phone.",
             site.as_str()
         );
-        notify_by_email(ctx, &account, "SECURE_PHONE_RELEASED", &body, now).await?;
+        let notice = Notice::new(
+            MessageCategory::Security,
+            "SECURE_PHONE_RELEASED",
+            "Your secure phone was released",
+            body,
+        );
+        let targets = email_of(&txn, &account).await?;
+        let written = notices::to_account_at(&txn, &account, &notice, &targets, now).await?;
+        txn.commit().await?;
+        written.dispatch(ctx, now).await;
+        released += 1;
     }
     Ok(released)
 }

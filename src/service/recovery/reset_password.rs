@@ -10,12 +10,16 @@ use crate::service::{
     AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult,
     accounts::{self, site_of},
     audit::{self, AuditEntry},
-    codes, mfa, mfa_devices, principal_key, security, sessions,
+    codes, mfa, mfa_devices,
+    notices::{self, Notice},
+    principal_key, security, sessions,
     sign_in::password_guard,
 };
 use crate::{
     db,
-    domain::{CodeChannel, CodePurpose, Lifecycle, LoginMethodKind, Password, Site},
+    domain::{
+        CodeChannel, CodePurpose, Lifecycle, LoginMethodKind, MessageCategory, Password, Site,
+    },
 };
 
 /// `resetPassword` as the client sent it.
@@ -136,16 +140,15 @@ pub async fn reset_password(
         detail: Some(format!("proven by a code to the {}", channel.as_str())),
     };
     audit::record(&txn, entry, meta, now).await?;
-    txn.commit().await?;
-
-    accounts::notify_security_contacts(
-        ctx,
-        &account,
+    let notice = Notice::new(
+        MessageCategory::Security,
         "PASSWORD_RESET",
-        "Your password was reset and every session was signed out. If this was not you, recover your account at once.",
-        now,
-    )
-    .await?;
+        "Your password was reset",
+        "Your password was reset with a code and every session was signed out. If this was not you, recover your account at once.",
+    );
+    let written = notices::to_account(&txn, &account, &notice, &[], now).await?;
+    txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(ResetOutcome::Reset(Box::new(account)))
 }
 

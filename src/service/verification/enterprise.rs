@@ -219,8 +219,13 @@ pub async fn recheck_enterprise(
         let notice = format!(
             "The registry check found that {finding}. Your real-name verification is no longer valid and the account is frozen until it verifies again."
         );
-        accounts::notify_security_contacts(ctx, &account, "VERIFICATION_FAILED", &notice, now)
-            .await?;
+        let notice = crate::service::notices::Notice::new(
+            crate::domain::MessageCategory::Verification,
+            "VERIFICATION_FAILED",
+            "Your real-name verification is no longer valid",
+            notice,
+        );
+        accounts::notify_security_contacts(ctx, &account, notice, now).await?;
         if revoke(ctx, meta, row.id, finding, now).await? {
             dropped += 1;
         }

@@ -11,12 +11,13 @@ use super::{Column, Entity, Model, PENDING, Proven, approve_within_quota, decide
 use crate::{
     db,
     domain::{
-        Money, plain_text,
+        MessageCategory, Money, plain_text,
         verification::{ChangeType, Settlement, VerificationMethod, VerificationState},
     },
     service::{
         AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult, accounts,
         audit::{self, AuditEntry},
+        notices::{self, Notice},
     },
 };
 
@@ -237,15 +238,11 @@ pub async fn review(
                 )
                 .await?;
                 let account = accounts::load(&txn, rejected.account_id).await?;
+                let mut written =
+                    notices::to_account(&txn, &account, &decision_notice(notice), &[], now).await?;
+                written.verification_changed(account.id, rejected.id);
                 txn.commit().await?;
-                accounts::notify_security_contacts(
-                    ctx,
-                    &account,
-                    "VERIFICATION_DECISION",
-                    &notice,
-                    now,
-                )
-                .await?;
+                written.dispatch(ctx, now).await;
                 return Err(refusal);
             }
         },
@@ -264,10 +261,22 @@ pub async fn review(
     };
     audit::record(&txn, operator_entry(&row, action), meta, now).await?;
     let account = accounts::load(&txn, row.account_id).await?;
+    let mut written =
+        notices::to_account(&txn, &account, &decision_notice(notice), &[], now).await?;
+    written.verification_changed(account.id, row.id);
     txn.commit().await?;
-    accounts::notify_security_contacts(ctx, &account, "VERIFICATION_DECISION", &notice, now)
-        .await?;
+    written.dispatch(ctx, now).await;
     Ok(format!("verification {}", row.state.to_lowercase()))
+}
+
+/// NTF-01: a verification was decided.
+fn decision_notice(body: String) -> Notice {
+    Notice::new(
+        MessageCategory::Verification,
+        "VERIFICATION_DECISION",
+        "Your real-name verification was decided",
+        body,
+    )
 }
 
 /// VER-12: the bank reports the enterprise's payment; the right amount verifies and is

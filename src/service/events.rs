@@ -1,0 +1,119 @@
+//! Live events (NTF-06): what a signed-in console subscribes to. On PostgreSQL they travel
+//! through `LISTEN/NOTIFY`, so an event caused on one instance reaches subscribers on every
+//! instance; on SQLite (one process) through an in-process channel.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// The PostgreSQL channel every instance listens on.
+pub const CHANNEL: &str = "account_center_events";
+/// Events a slow subscriber may lag behind before it misses some.
+const BUFFER: usize = 1024;
+
+/// Something a console may want to see at once: which principal it concerns and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveEvent {
+    pub account_id: i64,
+    /// None: the root account's; Some: one sub-user's.
+    pub sub_user_id: Option<i64>,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    MessageAdded { message_id: i64 },
+    VerificationChanged { verification_id: i64 },
+}
+
+impl LiveEvent {
+    pub fn message(account_id: i64, sub_user_id: Option<i64>, message_id: i64) -> Self {
+        Self {
+            account_id,
+            sub_user_id,
+            kind: EventKind::MessageAdded { message_id },
+        }
+    }
+
+    pub fn verification(account_id: i64, verification_id: i64) -> Self {
+        Self {
+            account_id,
+            sub_user_id: None,
+            kind: EventKind::VerificationChanged { verification_id },
+        }
+    }
+}
+
+/// Fans events out to this instance's subscribers.
+pub struct EventBus {
+    sender: broadcast::Sender<LiveEvent>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self {
+            sender: broadcast::channel(BUFFER).0,
+        }
+    }
+}
+
+impl EventBus {
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.sender.subscribe()
+    }
+
+    /// Publishes a committed change. On PostgreSQL every instance (this one included)
+    /// hears it through its listener; a failure to publish is logged, never fatal: the
+    /// message center still holds the message.
+    pub async fn publish(&self, db: &DatabaseConnection, event: LiveEvent) {
+        if db.get_database_backend() != DbBackend::Postgres {
+            // No receiver is not an error: nobody is watching.
+            let _ = self.sender.send(event);
+            return;
+        }
+        let Ok(payload) = serde_json::to_string(&event) else {
+            return;
+        };
+        let notify = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        );
+        if let Err(err) = db.execute_raw(notify).await {
+            tracing::warn!(error = %err, "could not publish a live event");
+        }
+    }
+
+    /// On PostgreSQL: forwards every notification of `CHANNEL` to this instance's
+    /// subscribers, reconnecting after a failure. Runs for the life of the server.
+    pub async fn listen_postgres(&self, url: String) {
+        use sea_orm::sqlx::postgres::PgListener;
+        loop {
+            match PgListener::connect(&url).await {
+                Ok(mut listener) => {
+                    if let Err(err) = listener.listen(CHANNEL).await {
+                        tracing::warn!(error = %err, "LISTEN failed");
+                    } else {
+                        loop {
+                            match listener.recv().await {
+                                Ok(note) => {
+                                    if let Ok(event) = serde_json::from_str(note.payload()) {
+                                        let _ = self.sender.send(event);
+                                    }
+                                }
+                                Err(err) => {
+                                    tracing::warn!(error = %err, "live events listener lost");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "live events listener cannot connect"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
