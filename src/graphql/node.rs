@@ -10,6 +10,7 @@ use super::types::{
     events::{AuditEvent, LoginEvent},
     login_method::LoginMethod,
     member::SubUser,
+    message::Message,
     mfa_device::MfaDevice,
     project::Project,
     recovery::RecoveryApplication,
@@ -32,6 +33,7 @@ pub enum NodeKind {
     MfaBinding,
     Cancellation,
     RecoveryApplication,
+    Message,
 }
 
 impl NodeKind {
@@ -49,6 +51,7 @@ impl NodeKind {
             Self::MfaBinding => "MfaBinding",
             Self::Cancellation => "Cancellation",
             Self::RecoveryApplication => "RecoveryApplication",
+            Self::Message => "Message",
         }
     }
 
@@ -66,6 +69,7 @@ impl NodeKind {
             Self::MfaBinding,
             Self::Cancellation,
             Self::RecoveryApplication,
+            Self::Message,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -116,6 +120,7 @@ pub enum Node {
     MfaDevice(MfaDevice),
     Cancellation(Cancellation),
     RecoveryApplication(RecoveryApplication),
+    Message(Message),
 }
 
 #[cfg(test)]

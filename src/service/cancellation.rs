@@ -363,6 +363,7 @@ async fn erase(ctx: &AppContext, account_id: i64, now: DateTime<Utc>) -> Service
     active.freeze_reasons = Set(String::new());
     active.nickname = Set(None);
     active.secure_phone = Set(None);
+    active.secure_phone_release_at = Set(None);
     active.security_email = Set(None);
     active.contact_phone = Set(None);
     active.contact_email = Set(None);

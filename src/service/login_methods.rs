@@ -96,6 +96,7 @@ pub async fn bind(
                 account: account.clone(),
                 sub_user_id: None,
                 method: None,
+                checked_hash: None,
             };
             let attempt = password_guard::Attempt {
                 named: password_guard::Named::Principal(&candidate),

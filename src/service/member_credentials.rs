@@ -95,12 +95,14 @@ pub async fn reset_password(
     let hash = crypto::hash_password(password.expose().to_owned()).await?;
 
     let txn = db::begin_write(&ctx.db).await?;
+    let key = principal_key(account.id, Some(member.id));
+    // Serialised with sign-ins that checked the old password (see `sign_in::finish`).
+    db::lock_scope(&txn, "credentials", &key).await?;
     let member = members::owned(&txn, account.id, member.id).await?;
     let mut active: entity::sub_users::ActiveModel = member.into();
     active.password_hash = Set(Some(hash));
     active.password_change_required = Set(request.require_change);
     let member = active.update(&txn).await?;
-    let key = principal_key(account.id, Some(member.id));
     password_guard::clear_lock(&txn, &key).await?;
     sessions::revoke_principal_sessions(&txn, account.id, Some(member.id), None, now).await?;
     security::revoke_trusted_devices(&txn, &key, now).await?;

@@ -14,6 +14,7 @@ pub mod identifiers;
 pub mod login_methods;
 pub mod member_credentials;
 pub mod members;
+pub mod messages;
 pub mod mfa;
 pub mod mfa_devices;
 pub mod notices;

@@ -57,6 +57,7 @@ pub async fn change_password(
             account: account.clone(),
             sub_user_id: None,
             method: None,
+            checked_hash: None,
         };
         let stored = account.password_hash.clone();
         check_current_password(ctx, principal, meta, &candidate, current, stored, now).await?;
@@ -69,6 +70,7 @@ pub async fn change_password(
     let hash = crate::crypto::hash_password(password.expose().to_owned()).await?;
 
     let txn = db::begin_write(&ctx.db).await?;
+    db::lock_scope(&txn, "credentials", &principal.principal_key()).await?;
     let mut active: entity::accounts::ActiveModel = accounts::load(&txn, account.id).await?.into();
     active.password_hash = Set(Some(hash));
     let account = active.update(&txn).await?;
@@ -141,6 +143,7 @@ async fn change_sub_user_password(
         account: account.clone(),
         sub_user_id: Some(member.id),
         method: None,
+        checked_hash: None,
     };
     let stored = member.password_hash.clone();
     check_current_password(ctx, principal, meta, &candidate, current, stored, now).await?;
@@ -150,6 +153,7 @@ async fn change_sub_user_password(
     })?;
     let hash = crate::crypto::hash_password(password.expose().to_owned()).await?;
     let txn = db::begin_write(&ctx.db).await?;
+    db::lock_scope(&txn, "credentials", &principal.principal_key()).await?;
     let member = super::members::owned(&txn, account.id, sub_user_id).await?;
     let mut active: entity::sub_users::ActiveModel = member.into();
     active.password_hash = Set(Some(hash));

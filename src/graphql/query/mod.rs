@@ -15,6 +15,7 @@ use super::{
         events::{AuditEvent, LoginEvent},
         login_method::LoginMethod,
         member::SubUser,
+        message::Message,
         mfa_device::MfaDevice,
         project::Project,
         recovery::RecoveryApplication,
@@ -250,6 +251,13 @@ async fn load_kind(
                 Node::RecoveryApplication,
             )
             .await
+        }
+        NodeKind::Message => {
+            let rows =
+                crate::service::messages::owned(&context::app(ctx).db, principal, pks).await?;
+            rows.into_iter()
+                .map(|row| Ok((row.id, Node::Message(read::<_, Message>(row)?))))
+                .collect()
         }
         NodeKind::MfaDevice => Ok(finders::owned_devices(&context::app(ctx).db, owner, pks)
             .await?

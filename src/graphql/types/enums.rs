@@ -75,6 +75,20 @@ pub enum CodePurpose {
     PhoneRelease,
 }
 
+/// NTF-02: what a notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(
+    remote = "domain::MessageCategory",
+    rename_items = "SCREAMING_SNAKE_CASE"
+)]
+pub enum MessageCategory {
+    Security,
+    Verification,
+    Account,
+    Members,
+    Cancellation,
+}
+
 /// REC-03.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(

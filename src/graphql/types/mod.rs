@@ -7,6 +7,7 @@ pub mod enums;
 pub mod events;
 pub mod login_method;
 pub mod member;
+pub mod message;
 pub mod mfa_device;
 pub mod project;
 pub mod recovery;

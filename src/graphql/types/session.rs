@@ -3,11 +3,18 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{account::Account, member::SubUser};
+use super::{account::Account, enums::MessageCategory, member::SubUser, message::Message};
 use crate::{
-    graphql::{context, errors::top_level},
+    graphql::{
+        connection::{Conn, connection, page_complexity, page_request},
+        context,
+        errors::top_level,
+    },
     service::{
-        Principal, accounts, members, sessions::OpenedSession, sign_in::challenges::IssuedChallenge,
+        Principal, accounts, members,
+        messages::{self, MessageFilter},
+        sessions::OpenedSession,
+        sign_in::challenges::IssuedChallenge,
     },
 };
 
@@ -43,6 +50,41 @@ impl Viewer {
         SubUser::try_from(row)
             .map(Some)
             .map_err(|e| top_level(e.into()))
+    }
+
+    /// The signed-in principal's messages, newest first (NTF-02): a sub-user's own, the
+    /// root's for the account.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn messages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default = false)] unread_only: bool,
+        category: Option<MessageCategory>,
+    ) -> async_graphql::Result<Conn<Message>> {
+        let request = page_request(first, after)?;
+        let filter = MessageFilter {
+            unread_only,
+            category: category.map(Into::into),
+        };
+        let page = messages::list(
+            &context::app(ctx).db,
+            &self.0,
+            filter,
+            request.after_key,
+            request.limit,
+        )
+        .await
+        .map_err(top_level)?;
+        connection(page, request, |m| m.id, Message::try_from)
+    }
+
+    async fn unread_message_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        let count = messages::unread_count(&context::app(ctx).db, &self.0)
+            .await
+            .map_err(top_level)?;
+        Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
 
     async fn session(&self) -> Session {

@@ -2,10 +2,10 @@
 //! phone of other accounts may ask for its release; each holder may keep it within the
 //! waiting period, else it is released and no longer counts toward ACC-07.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, sea_query::Expr,
 };
 
 use crate::service::{
@@ -82,7 +82,8 @@ pub async fn request(
         let deadline = match holder.secure_phone_release_at {
             Some(deadline) => deadline,
             None => {
-                let deadline = now + wait;
+                // Microseconds, as every backend stores them: the answer equals the field.
+                let deadline = (now + wait).trunc_subsecs(6);
                 let mut active: entity::accounts::ActiveModel = holder.clone().into();
                 active.secure_phone_release_at = Set(Some(deadline));
                 active.update(&txn).await?;
@@ -200,6 +201,8 @@ pub async fn release_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<
     use entity::accounts::{Column, Entity};
     let due = Entity::find()
         .filter(Column::SecurePhoneReleaseAt.lte(now))
+        .filter(Column::SecurePhone.is_not_null())
+        .order_by_asc(Column::SecurePhoneReleaseAt)
         .limit(RELEASES_PER_RUN)
         .all(&ctx.db)
         .await?;

@@ -125,6 +125,8 @@ pub async fn reset_password(
     let hash = crate::crypto::hash_password(password.expose().to_owned()).await?;
 
     let txn = db::begin_write(&ctx.db).await?;
+    // Serialised with sign-ins that checked the old password (see `sign_in::finish`).
+    db::lock_scope(&txn, "credentials", &key).await?;
     codes::claim_in(&txn, matched, now).await?;
     let mut active: entity::accounts::ActiveModel = accounts::load(&txn, account.id).await?.into();
     active.password_hash = Set(Some(hash));

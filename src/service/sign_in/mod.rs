@@ -64,6 +64,9 @@ pub struct Candidate {
     pub account: entity::accounts::Model,
     pub sub_user_id: Option<i64>,
     pub method: Option<LoginMethodKind>,
+    /// The password hash the credential was checked against: the session opens only if it
+    /// is still the stored one, so a reset that lands during the check wins (REC-01/02).
+    pub checked_hash: Option<String>,
 }
 
 /// `signIn`: the login e-mail and its password, as typed.
@@ -141,6 +144,7 @@ pub async fn with_password(
     let candidate = Candidate {
         sub_user_id: None,
         method,
+        checked_hash: account.password_hash.clone(),
         account,
     };
     let attempt = password_guard::Attempt {
@@ -211,6 +215,7 @@ pub async fn with_sub_user(
         account: root,
         sub_user_id: Some(member.id),
         method: None,
+        checked_hash: member.password_hash.clone(),
     };
     let attempt = password_guard::Attempt {
         named: password_guard::Named::Principal(&candidate),
@@ -305,6 +310,7 @@ pub async fn with_provider(
         account,
         sub_user_id: None,
         method: Some(kind),
+        checked_hash: None,
     };
     finish(ctx, meta, candidate, device_token, now).await
 }
@@ -329,6 +335,12 @@ pub async fn finish(
         return Ok(SignInOutcome::Challenge(challenge));
     }
     let txn = db::begin_write(&ctx.db).await?;
+    if let Some(checked) = &candidate.checked_hash {
+        db::lock_scope(&txn, "credentials", &key).await?;
+        if stored_hash(&txn, &candidate).await?.as_ref() != Some(checked) {
+            return Err(password_guard::invalid_credentials());
+        }
+    }
     let session = sessions::open(
         &txn,
         ctx,
@@ -348,6 +360,23 @@ pub async fn finish(
     audit::record_login(&txn, attempt, meta, now).await?;
     txn.commit().await?;
     Ok(SignInOutcome::Session(session))
+}
+
+/// The principal's password hash as stored now.
+async fn stored_hash(
+    conn: &impl sea_orm::ConnectionTrait,
+    candidate: &Candidate,
+) -> ServiceResult<Option<String>> {
+    Ok(match candidate.sub_user_id {
+        Some(id) => entity::sub_users::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .and_then(|m| m.password_hash),
+        None => entity::accounts::Entity::find_by_id(candidate.account.id)
+            .one(conn)
+            .await?
+            .and_then(|a| a.password_hash),
+    })
 }
 
 async fn has_device(ctx: &AppContext, key: &str) -> ServiceResult<bool> {

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, Set,
 };
 
 use super::Candidate;
@@ -226,11 +226,13 @@ async fn give_back_attempt(
 }
 
 /// REC-01, REC-02: a reset password starts with a clean slate: no lock, no failures.
-pub async fn clear_lock(conn: &impl ConnectionTrait, key: &str) -> ServiceResult<()> {
+pub async fn clear_lock(txn: &DatabaseTransaction, key: &str) -> ServiceResult<()> {
     use entity::lockout_counters::{Column, Entity};
+    // The same lock as the counters' readers, so none of them updates a deleted row.
+    db::lock_scope(txn, "lockout", key).await?;
     Entity::delete_many()
         .filter(Column::PrincipalKey.eq(key))
-        .exec(conn)
+        .exec(txn)
         .await?;
     Ok(())
 }
