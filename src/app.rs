@@ -216,7 +216,7 @@ fn load_policies(args: &ServeArgs) -> Result<Policies, StartError> {
 fn router(state: AppState, args: &ServeArgs) -> Router {
     Router::new()
         .route("/", get(graphiql_page))
-        .route("/graphql", get(console_graphql).post(console_graphql))
+        .route("/graphql", get(console_get).post(console_graphql))
         .route("/ops/graphql", get(ops_graphql).post(ops_graphql))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -333,6 +333,40 @@ fn accept_request(
         return Err(Box::new(refused));
     }
     Ok((request, response_type))
+}
+
+/// `GET /graphql`: a WebSocket upgrade for subscriptions (NTF-06), else GraphQL over HTTP
+/// or GraphiQL.
+async fn console_get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: axum::extract::Request,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    if crate::live::is_upgrade(&parts.headers) {
+        let meta = request_meta(peer, &state.trusted_proxies, &parts.headers);
+        let token = session_token(&parts.headers);
+        return crate::live::upgrade(
+            &mut parts,
+            state.app.clone(),
+            state.console.clone(),
+            token,
+            meta,
+        )
+        .await;
+    }
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    console_graphql(
+        State(state),
+        ConnectInfo(peer),
+        parts.method,
+        parts.uri,
+        parts.headers,
+        body,
+    )
+    .await
 }
 
 async fn console_graphql(

@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod graphql;
 pub mod http;
+pub mod live;
 pub mod ports;
 pub mod proxy;
 pub mod service;

@@ -9,25 +9,30 @@ pub mod mutation;
 pub mod node;
 pub mod ops;
 pub mod query;
+pub mod subscription;
 pub mod tokens;
 pub mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 
 pub use crate::config::QueryLimits;
 use crate::service::AppContext;
 
-pub type ConsoleSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type ConsoleSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+
+/// Open subscriptions one session, and one client address, may hold (NTF-06).
+const SUBSCRIPTIONS_PER_SESSION: usize = 10;
+const SUBSCRIPTIONS_PER_CLIENT: usize = 50;
 
 fn builder(
     limits: QueryLimits,
-) -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
+) -> SchemaBuilder<query::Query, mutation::Mutation, subscription::Subscription> {
     let mut builder = Schema::build(
         query::Query,
         mutation::Mutation::default(),
-        EmptySubscription,
+        subscription::Subscription,
     )
     .register_output_type::<node::Node>()
     .limit_depth(limits.max_depth)
@@ -45,7 +50,11 @@ pub fn console_schema(
     limits: QueryLimits,
     cookies: context::CookiePolicy,
 ) -> ConsoleSchema {
-    builder(limits).data(app).data(cookies).finish()
+    let live = Arc::new(subscription::LiveLimits::new(
+        SUBSCRIPTIONS_PER_SESSION,
+        SUBSCRIPTIONS_PER_CLIENT,
+    ));
+    builder(limits).data(app).data(cookies).data(live).finish()
 }
 
 /// The console SDL, as committed in schema.graphql.

@@ -5,6 +5,7 @@ pub mod cancellation;
 pub mod inputs;
 pub mod member_credentials;
 pub mod members;
+pub mod messages;
 pub mod mfa;
 pub mod projects;
 pub mod recovery;
@@ -25,4 +26,5 @@ pub struct Mutation(
     cancellation::CancellationMutation,
     recovery::RecoveryMutation,
     member_credentials::MemberCredentialsMutation,
+    messages::MessagesMutation,
 );

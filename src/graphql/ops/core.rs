@@ -27,6 +27,18 @@ pub struct PendingReview {
     pub submitted_at: DateTime<Utc>,
 }
 
+/// A notice whose delivery failed for good (NTF-04).
+#[derive(Debug, Clone, SimpleObject)]
+pub struct FailedDelivery {
+    pub channel: String,
+    /// Masked.
+    pub target: String,
+    pub purpose: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub last_attempt_at: DateTime<Utc>,
+}
+
 /// The outcome of an operator action.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct OpsResult {
@@ -181,6 +193,29 @@ impl OpsQuery {
     /// SQL statements this instance has run since it started (page-cost measurements).
     async fn sql_statements_executed(&self, ctx: &Context<'_>) -> String {
         app(ctx).statements.get().to_string()
+    }
+
+    /// Notices whose delivery failed for good (NTF-04), newest first.
+    async fn failed_deliveries(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(50)")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<FailedDelivery>> {
+        let limit = u64::try_from(first.unwrap_or(50).clamp(0, 500)).unwrap_or(50);
+        let rows = crate::service::notices::failed(app(ctx), limit)
+            .await
+            .map_err(top_level)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| FailedDelivery {
+                last_attempt_at: row.last_attempt_at.unwrap_or(row.created_at),
+                channel: row.channel,
+                target: row.target,
+                purpose: row.purpose,
+                attempts: row.attempts,
+                last_error: row.last_error,
+            })
+            .collect())
     }
 
     /// Accounts whose verification waits for a manual review, oldest first.

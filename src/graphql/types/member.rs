@@ -5,11 +5,14 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use super::{
-    access_key::AccessKey, account::Account, enums::SubUserKind, mfa_device::MfaDevice,
+    access_key::AccessKey,
+    account::Account,
+    enums::{MessageCategory, SubUserKind},
+    mfa_device::MfaDevice,
     project::Project,
 };
 use crate::{
-    domain::{enums::UnknownStoredValue, masking, member},
+    domain::{self, enums::UnknownStoredValue, masking, member},
     graphql::{
         errors::top_level,
         loaders::{
@@ -34,6 +37,7 @@ pub struct SubUser {
     phone: Option<String>,
     console_login: bool,
     password_change_required: bool,
+    message_categories: Vec<domain::MessageCategory>,
     created_at: DateTime<Utc>,
 }
 
@@ -41,6 +45,7 @@ impl TryFrom<entity::sub_users::Model> for SubUser {
     type Error = UnknownStoredValue;
 
     fn try_from(m: entity::sub_users::Model) -> Result<Self, Self::Error> {
+        let message_categories = crate::service::messages::categories_of(&m)?;
         Ok(Self {
             pk: m.id,
             account_pk: m.account_id,
@@ -52,6 +57,7 @@ impl TryFrom<entity::sub_users::Model> for SubUser {
             phone: m.phone,
             console_login: m.console_login,
             password_change_required: m.password_change_required,
+            message_categories,
             created_at: m.created_at,
         })
     }
@@ -135,6 +141,15 @@ impl SubUser {
 
     async fn console_login(&self) -> bool {
         self.console_login
+    }
+
+    /// The categories of notice it receives (NTF-03).
+    async fn message_categories(&self) -> Vec<MessageCategory> {
+        self.message_categories
+            .iter()
+            .copied()
+            .map(Into::into)
+            .collect()
     }
 
     /// Must change its password at the next sign-in (REC-02).

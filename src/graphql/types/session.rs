@@ -60,12 +60,12 @@ impl Viewer {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-        #[graphql(default = false)] unread_only: bool,
+        #[graphql(default_with = "Some(false)")] unread_only: Option<bool>,
         category: Option<MessageCategory>,
     ) -> async_graphql::Result<Conn<Message>> {
         let request = page_request(first, after)?;
         let filter = MessageFilter {
-            unread_only,
+            unread_only: unread_only.unwrap_or(false),
             category: category.map(Into::into),
         };
         let page = messages::list(

@@ -1,0 +1,80 @@
+//! The WebSocket at `/graphql` for subscriptions (NTF-06), in the `graphql-transport-ws`
+//! protocol GraphiQL, Apollo and urql speak. The session comes from the cookie or the
+//! bearer header of the upgrade, or from `{"token": …}` in `connection_init`.
+
+use std::sync::Arc;
+
+use async_graphql::Data;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::{
+    extract::{FromRequestParts, WebSocketUpgrade},
+    http::{HeaderMap, header, request::Parts},
+    response::{IntoResponse, Response},
+};
+
+use crate::{
+    graphql::{ConsoleSchema, subscription::LiveSession},
+    service::{AppContext, RequestMeta, sessions},
+};
+
+/// Whether a GET asks to become a WebSocket.
+pub fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// Upgrades to a GraphQL WebSocket. A connection that names no live session is closed at
+/// `connection_init`: there is nothing to subscribe to without one.
+pub async fn upgrade(
+    parts: &mut Parts,
+    app: Arc<AppContext>,
+    schema: ConsoleSchema,
+    upgrade_token: Option<String>,
+    meta: RequestMeta,
+) -> Response {
+    let protocol = match GraphQLProtocol::from_request_parts(parts, &()).await {
+        Ok(protocol) => protocol,
+        Err(status) => return status.into_response(),
+    };
+    let ws = match WebSocketUpgrade::from_request_parts(parts, &()).await {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
+    ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = payload
+                        .get("token")
+                        .and_then(|t| t.as_str())
+                        .map(str::to_owned)
+                        .or(upgrade_token)
+                        .ok_or_else(|| async_graphql::Error::new("sign in first"))?;
+                    let now = app.clock.now();
+                    let principal = match sessions::authenticate(&app, &token, now).await {
+                        Ok(Some((principal, _))) => principal,
+                        Ok(None) => {
+                            return Err(async_graphql::Error::new(
+                                "the session is unknown, expired or revoked",
+                            ));
+                        }
+                        Err(err) => {
+                            tracing::error!(error = %err, "session lookup failed");
+                            return Err(async_graphql::Error::new(
+                                "the service is unavailable; retry shortly",
+                            ));
+                        }
+                    };
+                    let mut data = Data::default();
+                    data.insert(LiveSession {
+                        token,
+                        principal,
+                        client_address: meta.client_address,
+                    });
+                    Ok(data)
+                })
+                .serve()
+        })
+}
