@@ -60,7 +60,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
+                // Writers queue behind the one writer for as long as a request may
+                // last; a burst starved of CPU must not fail with "database is locked".
+                .busy_timeout(Duration::from_secs(25))
                 .foreign_keys(true)
         });
     Database::connect(options).await

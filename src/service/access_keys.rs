@@ -12,6 +12,8 @@ use super::{
     members, principal_key,
     second_factor::{SecondFactor, guard_protected_operation},
 };
+use crate::domain::MessageCategory;
+use crate::service::notices::{self, Notice};
 use crate::{
     crypto, db,
     domain::member::{AccessKeyStatus, MemberKind},
@@ -113,7 +115,19 @@ pub async fn create(
     let entry =
         AuditEntry::by(principal, "access_key.create").target(format!("AccessKey:{}", key.id));
     audit::record(&txn, entry, meta, now).await?;
+    let notice = Notice::new(
+        MessageCategory::Security,
+        "ACCESS_KEY_CREATED",
+        "An access key was created",
+        format!(
+            "Access key {} was created by {}. If this was not you, disable it at once.",
+            key.secret_id,
+            principal.actor()
+        ),
+    );
+    let written = notices::to_account(&txn, &account, &notice, &[], now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(CreatedKey { key, secret_key })
 }
 

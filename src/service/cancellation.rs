@@ -13,6 +13,8 @@ use super::{
     audit::{self, AuditEntry},
     second_factor::{SecondFactor, guard_protected_operation},
 };
+use crate::domain::MessageCategory;
+use crate::service::notices::{self, Notice};
 use crate::{
     db,
     domain::{
@@ -113,11 +115,23 @@ pub async fn request(
     }
     .insert(&txn)
     .await?;
+    let notice = Notice::new(
+        MessageCategory::Cancellation,
+        "CANCELLATION_REQUESTED",
+        "Your account is being cancelled",
+        format!(
+            "A cancellation of account {} was requested; it completes on {} unless withdrawn. If this was not you, withdraw it and change your password.",
+            account.account_number,
+            cancellation.cooling_off_ends_at.to_rfc3339()
+        ),
+    );
+    let written = notices::to_account(&txn, &account, &notice, &[], now).await?;
     set_cancelling(&txn, account, true).await?;
     let entry = AuditEntry::by(principal, "cancellation.request")
         .target(format!("Cancellation:{}", cancellation.id));
     audit::record(&txn, entry, meta, now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(Ok(cancellation))
 }
 
@@ -186,11 +200,19 @@ pub async fn withdraw(
         .await?
         .ok_or_else(|| ServiceError::not_found("cancellation"))?;
     let account = accounts::load(&txn, principal.account_id).await?;
+    let notice = Notice::new(
+        MessageCategory::Cancellation,
+        "CANCELLATION_WITHDRAWN",
+        "The cancellation was withdrawn",
+        "The cancellation of your account was withdrawn; the account is active again.",
+    );
+    let written = notices::to_account(&txn, &account, &notice, &[], now).await?;
     set_cancelling(&txn, account, false).await?;
     let entry = AuditEntry::by(principal, "cancellation.withdraw")
         .target(format!("Cancellation:{}", cancellation.id));
     audit::record(&txn, entry, meta, now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(cancellation)
 }
 

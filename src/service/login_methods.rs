@@ -14,6 +14,8 @@ use super::{
     sign_in,
     sign_in::password_guard,
 };
+use crate::domain::MessageCategory;
+use crate::service::notices::{self, Notice};
 use crate::{
     db,
     domain::{CodePurpose, LoginMethodKind},
@@ -169,7 +171,10 @@ pub async fn bind(
     let entry =
         AuditEntry::by(principal, "login_method.bind").target(format!("LoginMethod:{}", bound.id));
     audit::record(&txn, entry, meta, now).await?;
+    let notice = method_notice("LOGIN_METHOD_BOUND", "bound", &bound.kind);
+    let written = notices::to_account(&txn, &account, &notice, &[], now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok((bound, account))
 }
 
@@ -223,6 +228,7 @@ pub async fn unbind(
         ));
     }
     let target = format!("LoginMethod:{}", method.id);
+    let notice = method_notice("LOGIN_METHOD_UNBOUND", "unbound", &method.kind);
     method.delete(&txn).await?;
     audit::record(
         &txn,
@@ -232,6 +238,20 @@ pub async fn unbind(
     )
     .await?;
     let account = accounts::load(&txn, account.id).await?;
+    let written = notices::to_account(&txn, &account, &notice, &[], now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(account)
+}
+
+/// NTF-01: a login method was bound or unbound (its kind only: no identifier).
+fn method_notice(purpose: &'static str, what: &str, kind: &str) -> Notice {
+    Notice::new(
+        MessageCategory::Security,
+        purpose,
+        format!("A login method was {what}"),
+        format!(
+            "A {kind} login method was {what}. If this was not you, secure the account at once."
+        ),
+    )
 }

@@ -106,6 +106,15 @@ pub async fn mark_read(
             format!("at most {MAX_MARKED} messages at once; use all to mark every one"),
         ));
     }
+    if !all {
+        let mut wanted = ids.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        // Another principal's message is not found, and nothing is marked.
+        if owned(&ctx.db, principal, &wanted).await?.len() != wanted.len() {
+            return Err(ServiceError::not_found("message"));
+        }
+    }
     let mut update = Entity::update_many()
         .col_expr(Column::ReadAt, Expr::value(now))
         .filter(Column::AccountId.eq(principal.account_id))

@@ -15,6 +15,8 @@ use super::{
     audit::{self, AuditEntry},
     hardware_tokens, members, mfa, principal_key, rate_limit, security, sessions,
 };
+use crate::domain::MessageCategory;
+use crate::service::notices::{self, Notice};
 use crate::{
     crypto, db,
     domain::{MfaDeviceKind, SitePolicy, member::MemberKind},
@@ -214,7 +216,9 @@ pub async fn confirm_virtual(
         ..new_device(target, step, now)
     };
     let bound = finish_binding(ctx, &txn, principal, meta, device, None, now).await?;
+    let written = device_notice(&txn, target, DeviceChange::Bound, now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(bound)
 }
 
@@ -292,7 +296,9 @@ pub async fn bind_hardware(
     let bound = finish_binding(ctx, &txn, principal, meta, device, Some(serial), now).await;
     match bound {
         Ok(bound) => {
+            let written = device_notice(&txn, target, DeviceChange::Bound, now).await?;
             txn.commit().await?;
+            written.dispatch(ctx, now).await;
             Ok(bound)
         }
         Err(err) => {
@@ -408,8 +414,50 @@ pub async fn unbind(
     let entry = AuditEntry::by(principal, "mfa.unbind");
     audit::record(&txn, entry, meta, now).await?;
     let account = accounts::load(&txn, target.account_id).await?;
+    let written = device_notice(&txn, target, DeviceChange::Removed, now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(account)
+}
+
+pub(crate) enum DeviceChange {
+    Bound,
+    Removed,
+}
+
+/// NTF-01: an MFA device was bound or removed: the root account's, or a sub-user's (told
+/// to the sub-user, and to the root account's security contacts).
+pub(crate) async fn device_notice(
+    txn: &DatabaseTransaction,
+    target: Target,
+    change: DeviceChange,
+    now: DateTime<Utc>,
+) -> ServiceResult<notices::Written> {
+    let (purpose, what) = match change {
+        DeviceChange::Bound => ("MFA_DEVICE_BOUND", "bound"),
+        DeviceChange::Removed => ("MFA_DEVICE_REMOVED", "removed"),
+    };
+    let whose = if target.sub_user_id.is_some() {
+        "a sub-user's"
+    } else {
+        "your account's"
+    };
+    let notice = Notice::new(
+        MessageCategory::Security,
+        purpose,
+        format!("An MFA device was {what}"),
+        format!(
+            "An MFA device of {whose} was {what}. If this was not you, secure the account at once."
+        ),
+    );
+    let account = accounts::load(txn, target.account_id).await?;
+    let mut written = notices::to_account(txn, &account, &notice, &[], now).await?;
+    if let Some(id) = target.sub_user_id
+        && let Some(member) = entity::sub_users::Entity::find_by_id(id).one(txn).await?
+    {
+        written.merge(notices::to_sub_user(txn, &member, &notice, now).await?);
+    }
+    Ok(written)
 }
 
 /// Removes the principal's device, its recovery codes and its trusted devices.

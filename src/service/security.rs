@@ -12,6 +12,7 @@ use super::{
     accounts::{self, site_of},
     audit::{self, AuditEntry},
     codes,
+    notices::{self, Notice},
     second_factor::{
         SecondFactor, available_factors, guard_protected_operation, required_factor, verify_factor,
         verify_factor_on,
@@ -21,7 +22,9 @@ use super::{
 };
 use crate::{
     db,
-    domain::{CodeChannel, CodePurpose, Email, Lifecycle, Password, Phone, Site},
+    domain::{
+        CodeChannel, CodePurpose, Email, Lifecycle, MessageCategory, Password, Phone, Site, masking,
+    },
 };
 
 /// LOG-06: a new password takes effect at once and ends the principal's other sessions
@@ -84,8 +87,20 @@ pub async fn change_password(
         now,
     )
     .await?;
+    let written = notices::to_account(&txn, &account, &password_changed(), &[], now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(account)
+}
+
+/// NTF-01: the password changed.
+fn password_changed() -> Notice {
+    Notice::new(
+        MessageCategory::Security,
+        "PASSWORD_CHANGED",
+        "Your password was changed",
+        "The password was changed and the other sessions were signed out. If this was not you, reset it at once.",
+    )
 }
 
 /// LOG-06, LOG-07: the current password, checked behind the principal's failure counter;
@@ -158,7 +173,7 @@ async fn change_sub_user_password(
     let mut active: entity::sub_users::ActiveModel = member.into();
     active.password_hash = Set(Some(hash));
     active.password_change_required = Set(false);
-    active.update(&txn).await?;
+    let member = active.update(&txn).await?;
     sessions::lift_password_change_only(&txn, principal.session_id).await?;
     sessions::revoke_principal_sessions(
         &txn,
@@ -176,7 +191,9 @@ async fn change_sub_user_password(
         now,
     )
     .await?;
+    let written = notices::to_sub_user(&txn, &member, &password_changed(), now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(account)
 }
 
@@ -347,6 +364,7 @@ pub async fn change_secure_phone(
     active.secure_phone = Set(Some(phone.as_str().to_owned()));
     // A new number ends any wait for the old one's release (REC-06).
     active.secure_phone_release_at = Set(None);
+    let before = account;
     let account = active.update(&txn).await?;
     audit::record(
         &txn,
@@ -355,7 +373,20 @@ pub async fn change_secure_phone(
         now,
     )
     .await?;
+    let notice = Notice::new(
+        MessageCategory::Security,
+        "SECURE_PHONE_CHANGED",
+        "Your secure phone was changed",
+        format!(
+            "The secure phone is now {}. If this was not you, recover your account at once.",
+            masking::mask_phone(phone.as_str())
+        ),
+    );
+    // To the old number (still on `before`) and the new one.
+    let new_target = [(CodeChannel::Sms, phone.as_str().to_owned())];
+    let written = notices::to_account(&txn, &before, &notice, &new_target, now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(account)
 }
 
@@ -385,6 +416,7 @@ pub async fn change_security_email(
     let txn = db::begin_write(&ctx.db).await?;
     let mut active: entity::accounts::ActiveModel = accounts::load(&txn, account.id).await?.into();
     active.security_email = Set(Some(email.as_str().to_owned()));
+    let before = account;
     let account = active.update(&txn).await?;
     audit::record(
         &txn,
@@ -393,7 +425,19 @@ pub async fn change_security_email(
         now,
     )
     .await?;
+    let notice = Notice::new(
+        MessageCategory::Security,
+        "SECURITY_EMAIL_CHANGED",
+        "Your security e-mail was changed",
+        format!(
+            "The security e-mail is now {}. If this was not you, recover your account at once.",
+            masking::mask_email(email.as_str())
+        ),
+    );
+    let new_target = [(CodeChannel::Email, email.as_str().to_owned())];
+    let written = notices::to_account(&txn, &before, &notice, &new_target, now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(account)
 }
 
@@ -439,6 +483,28 @@ pub async fn update_protection(
         now,
     )
     .await?;
+    // NTF-01: turning a protection off is what an intruder would do first.
+    let mut turned_off = Vec::new();
+    if login_protection == Some(false) && changes_login {
+        turned_off.push("login protection");
+    }
+    if operation_protection == Some(false) && changes_operation {
+        turned_off.push("operation protection");
+    }
+    let mut written = notices::Written::default();
+    if !turned_off.is_empty() {
+        let notice = Notice::new(
+            MessageCategory::Security,
+            "PROTECTION_OFF",
+            "A protection was turned off",
+            format!(
+                "{} was turned off. If this was not you, turn it back on and change your password.",
+                turned_off.join(" and ")
+            ),
+        );
+        written = notices::to_account(&txn, &account, &notice, &[], now).await?;
+    }
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(account)
 }

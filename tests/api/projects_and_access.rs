@@ -935,6 +935,7 @@ const MUTATION_ACCESS: &[(&str, Access)] = &[
     ("createAccessKey", Access::OwnScope),
     ("setAccessKeyStatus", Access::OwnScope),
     ("deleteAccessKey", Access::OwnScope),
+    ("markMessagesRead", Access::OwnScope),
     // MFA devices (SUB-08): a sub-user binds and unbinds its own; naming another sub-user
     // is FORBIDDEN (tested in mfa.rs); the root may name any of its sub-users.
     ("beginVirtualMfaBinding", Access::OwnScope),
@@ -969,6 +970,7 @@ const MUTATION_ACCESS: &[(&str, Access)] = &[
     ("keepSecurePhone", Access::RootOnly),
     ("resetSubUserPassword", Access::RootOnly),
     ("removeSubUserMfaDevice", Access::RootOnly),
+    ("setMessageCategories", Access::RootOnly),
 ];
 
 /// The root account of the SUB-08 (a) scenario and its objects.
@@ -1054,6 +1056,10 @@ fn root_only_inputs(name: &str, f: &RootFixture) -> Vec<Value> {
         "removeSubUserMfaDevice" => vec![
             json!({ "subUserId": f.other }),
             json!({ "subUserId": f.worker }),
+        ],
+        "setMessageCategories" => vec![
+            json!({ "subUserId": f.other, "categories": ["SECURITY"] }),
+            json!({ "subUserId": f.worker, "categories": [] }),
         ],
         other => panic!("{other} is root-only but has no input to try: add one"),
     }
@@ -1620,6 +1626,19 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
         .unwrap_or_else(|| panic!("a cancellation for C: {c_requested}"))
         .to_owned();
 
+    // B's message center holds the notice of its access key (NTF-01).
+    let b_messages = app
+        .gql_as(
+            Some(&b.token),
+            "{ viewer { messages(first: 1) { edges { node { id } } } } }",
+            json!({}),
+        )
+        .await;
+    let b_message = b_messages["data"]["viewer"]["messages"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a message of B: {b_messages}"))
+        .to_owned();
+
     let b_before = snapshot(&app, &b.token).await;
     let b_wechat = b
         .login_methods
@@ -1649,6 +1668,7 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
         &b.account_gid,
         &b_challenge,
         &b_binding,
+        &b_message,
     ]
     .into_iter()
     .cloned()
@@ -1810,6 +1830,16 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
             json!({ "subUserId": b.sub }),
             Refusal::NotFound,
         ),
+        (
+            "setMessageCategories",
+            json!({ "subUserId": b.sub, "categories": ["SECURITY"] }),
+            Refusal::NotFound,
+        ),
+        (
+            "markMessagesRead",
+            json!({ "messageIds": [b_message] }),
+            Refusal::NotFound,
+        ),
     ];
 
     // Every ID field of every mutation is attacked with one of B's IDs.
@@ -1819,9 +1849,14 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
             .get(*name)
             .unwrap_or_else(|| panic!("{name} is not served"));
         for field in &shape.id_fields {
-            if let Some(id) = at(input, field).as_str()
-                && b_ids.contains(id)
-            {
+            // A list of IDs is covered when it names one of B's.
+            let names_b = match at(input, field) {
+                Value::Array(items) => items
+                    .iter()
+                    .any(|v| v.as_str().is_some_and(|id| b_ids.contains(id))),
+                single => single.as_str().is_some_and(|id| b_ids.contains(id)),
+            };
+            if names_b {
                 covered.insert(((*name).to_owned(), field.clone()));
             }
         }
@@ -1860,6 +1895,8 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
         ("withdrawCancellation", "cancellationId"),
         ("resetSubUserPassword", "subUserId"),
         ("removeSubUserMfaDevice", "subUserId"),
+        ("setMessageCategories", "subUserId"),
+        ("markMessagesRead", "messageIds"),
     ] {
         assert!(
             required.contains(&(name.to_owned(), field.to_owned())),
