@@ -23,6 +23,9 @@ pub struct Model {
     /// per account).
     #[sea_orm(unique)]
     pub active_account_id: Option<i64>,
+    /// CAN-07: the unmet preconditions (codes) the owner was last told of at the end of
+    /// cooling-off; NULL while nothing delayed it.
+    pub delayed_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

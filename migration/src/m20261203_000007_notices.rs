@@ -1,5 +1,6 @@
 //! Notices (NTF): the message center, the delivery outbox written in the change's own
-//! transaction, and the categories each member receives.
+//! transaction, the categories each member receives, and what a delayed cancellation was
+//! told (CAN-07).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -111,10 +112,26 @@ impl MigrationTrait for Migration {
                     .add_column(string(SubUsers::MessageCategories).default(""))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Cancellations::Table)
+                    .add_column(string_null(Cancellations::DelayedBy))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Cancellations::Table)
+                    .drop_column(Cancellations::DelayedBy)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()
@@ -168,6 +185,12 @@ enum Deliveries {
 enum Accounts {
     Table,
     Id,
+}
+
+#[derive(DeriveIden)]
+enum Cancellations {
+    Table,
+    DelayedBy,
 }
 
 #[derive(DeriveIden)]

@@ -8,6 +8,7 @@ pub mod lockout;
 pub mod masking;
 pub mod member;
 pub mod money;
+pub mod network;
 pub mod password;
 pub mod phone;
 pub mod policy;

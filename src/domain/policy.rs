@@ -98,6 +98,10 @@ site_policy! {
     code_max_attempts: i32,
     /// LOG-09.
     session_ttl: TimeDelta,
+    /// NTF-05: a network that signed in to the principal within this period is familiar.
+    familiar_network_period: TimeDelta,
+    /// NTF-05: a sign-in after this long without one is told to the owner (a reminder).
+    dormant_after: TimeDelta,
     /// MFA-06: time to answer the second factor after the password.
     login_challenge_ttl: TimeDelta,
     /// MFA-06.
@@ -191,6 +195,8 @@ impl SitePolicy {
             code_resend_interval: TimeDelta::seconds(60),
             code_max_attempts: 5,
             session_ttl: TimeDelta::hours(12),
+            familiar_network_period: TimeDelta::days(90),
+            dormant_after: TimeDelta::days(30),
             login_challenge_ttl: TimeDelta::minutes(5),
             trusted_device_ttl: TimeDelta::days(7),
             individual_identity_quota: 3,

@@ -228,6 +228,9 @@ pub async fn complete_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult
         .await?;
     let mut completed = 0;
     for cancellation in due {
+        if delayed_by_late_bills(ctx, &cancellation, now).await? {
+            continue;
+        }
         let claimed = Entity::update_many()
             .col_expr(
                 Column::State,
@@ -269,6 +272,51 @@ pub async fn complete_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult
         erase(ctx, cancellation.account_id, now).await?;
     }
     Ok(completed)
+}
+
+/// CAN-07: at the end of cooling-off the preconditions are checked again. While one is
+/// unmet the account stays CANCELLING and the owner is told, once per set of unmet
+/// preconditions (a conditional update, so once across instances too).
+async fn delayed_by_late_bills(
+    ctx: &AppContext,
+    cancellation: &Model,
+    now: DateTime<Utc>,
+) -> ServiceResult<bool> {
+    let txn = db::begin_write(&ctx.db).await?;
+    let unmet = blockers(&holdings(ctx, &txn, cancellation.account_id).await?);
+    if unmet.is_empty() {
+        return Ok(false);
+    }
+    let codes = unmet.iter().map(|b| b.code).collect::<Vec<_>>().join(",");
+    let told = Entity::update_many()
+        .col_expr(Column::DelayedBy, Expr::value(codes.clone()))
+        .filter(Column::Id.eq(cancellation.id))
+        .filter(Column::State.eq(CancellationState::CoolingOff.as_str()))
+        .filter(
+            sea_orm::Condition::any()
+                .add(Column::DelayedBy.is_null())
+                .add(Column::DelayedBy.ne(codes.as_str())),
+        )
+        .exec(&txn)
+        .await?;
+    let mut written = notices::Written::default();
+    if told.rows_affected == 1 {
+        let account = accounts::load(&txn, cancellation.account_id).await?;
+        let reasons: Vec<String> = unmet.into_iter().map(|b| b.message).collect();
+        let notice = Notice::new(
+            MessageCategory::Cancellation,
+            "CANCELLATION_DELAYED",
+            "Your cancellation is waiting",
+            format!(
+                "The cooling-off period has ended, but the account cannot be cancelled yet: {}. It is cancelled at the first check after these are settled, unless you withdraw the request.",
+                reasons.join("; ")
+            ),
+        );
+        written = notices::to_account(&txn, &account, &notice, &[], now).await?;
+    }
+    txn.commit().await?;
+    written.dispatch(ctx, now).await;
+    Ok(true)
 }
 
 /// CAN-04: the result goes to the secure phone and security e-mail before they are erased.

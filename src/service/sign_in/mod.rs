@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+mod anomaly;
 pub mod challenges;
 pub mod password_guard;
 
@@ -330,7 +331,8 @@ pub async fn finish(
     // MFA device (it has no secure phone or e-mail), so one without a device is not asked.
     let protected = candidate.account.login_protection
         && (candidate.sub_user_id.is_none() || has_device(ctx, &key).await?);
-    if protected && !challenges::is_trusted_device(&ctx.db, &key, device_token, now).await? {
+    let trusted = challenges::is_trusted_device(&ctx.db, &key, device_token, now).await?;
+    if protected && !trusted {
         let challenge = challenges::issue(ctx, meta, &candidate, now).await?;
         return Ok(SignInOutcome::Challenge(challenge));
     }
@@ -357,8 +359,11 @@ pub async fn finish(
         method: candidate.method,
         failure_reason: None,
     };
+    // Assessed before this sign-in is recorded: it compares with the earlier ones.
+    let written = anomaly::notice_if_due(ctx, &txn, &candidate, meta, trusted, now).await?;
     audit::record_login(&txn, attempt, meta, now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(SignInOutcome::Session(session))
 }
 
