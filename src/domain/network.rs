@@ -42,9 +42,7 @@ pub fn assess_sign_in(
     dormant_after: TimeDelta,
     now: DateTime<Utc>,
 ) -> Option<SignInNotice> {
-    let Some(last) = last else {
-        return None;
-    };
+    let last = last?;
     let network = client_address.and_then(client_network);
     let familiar = network.as_ref().is_some_and(|net| {
         previous
