@@ -253,7 +253,7 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 
 async fn graphiql_page(State(state): State<AppState>) -> Response {
     if state.graphiql {
-        gql_http::graphiql("/graphql")
+        gql_http::graphiql("/graphql", true)
     } else {
         StatusCode::NOT_FOUND.into_response()
     }
@@ -382,7 +382,7 @@ async fn console_graphql(
         && gql_http::wants_html(&headers)
         && state.graphiql
     {
-        return gql_http::graphiql("/graphql");
+        return gql_http::graphiql("/graphql", true);
     }
     let (request, response_type) = match accept_request(&method, &uri, &headers, &body) {
         Ok(parsed) => parsed,
@@ -433,7 +433,7 @@ async fn ops_graphql(
         && gql_http::wants_html(&headers)
         && state.graphiql
     {
-        return gql_http::graphiql("/ops/graphql");
+        return gql_http::graphiql("/ops/graphql", false);
     }
     let presented = bearer_token(&headers).unwrap_or_default();
     let client = request_meta(peer, &state.trusted_proxies, &headers).client_address;

@@ -56,14 +56,16 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
         })
 }
 
-pub fn graphiql(endpoint: &str) -> HttpResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint(endpoint)
-            .title("account-center")
-            .finish(),
-    )
-    .into_response()
+/// GraphiQL for `endpoint`; with `subscriptions`, it runs subscriptions over the
+/// WebSocket at the same path (NTF-06).
+pub fn graphiql(endpoint: &str, subscriptions: bool) -> HttpResponse {
+    let mut page = GraphiQLSource::build()
+        .endpoint(endpoint)
+        .title("account-center");
+    if subscriptions {
+        page = page.subscription_endpoint(endpoint);
+    }
+    Html(page.finish()).into_response()
 }
 
 /// An error answered before any GraphQL ran, in the negotiated shape.
