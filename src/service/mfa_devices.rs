@@ -452,8 +452,14 @@ pub(crate) async fn device_notice(
     );
     let account = accounts::load(txn, target.account_id).await?;
     let mut written = notices::to_account(txn, &account, &notice, &[], now).await?;
+    // A sub-user subscribed to SECURITY already heard it through the account (NTF-03):
+    // once per target (NTF-04).
     if let Some(id) = target.sub_user_id
         && let Some(member) = entity::sub_users::Entity::find_by_id(id).one(txn).await?
+        && !member
+            .message_categories
+            .split(',')
+            .any(|c| c == MessageCategory::Security.as_str())
     {
         written.merge(notices::to_sub_user(txn, &member, &notice, now).await?);
     }

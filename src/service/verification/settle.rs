@@ -329,23 +329,51 @@ pub async fn recharge_received(
         )
         .await?;
     audit::record(&txn, operator_entry(&row, action), meta, now).await?;
+    let account = accounts::load(&txn, row.account_id).await?;
+    let body = match row.rejection_reason.as_deref() {
+        Some(reason) => format!("Your real-name verification was rejected: {reason}"),
+        None => "Your real-name verification has been approved.".to_owned(),
+    };
+    let mut written = notices::to_account(&txn, &account, &decision_notice(body), &[], now).await?;
+    written.verification_changed(account.id, row.id);
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(format!("{outcome}; {amount} yuan credited to the balance"))
 }
 
-/// VER-11, VER-12: remittances and recharges past their window expire. One statement, so
-/// two schedulers running at once expire each request once.
+/// VER-11, VER-12: remittances and recharges past their window expire. Each by a
+/// conditional update, so of two schedulers running at once one expires (and tells) it.
 pub async fn expire_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<u64> {
-    let result = Entity::update_many()
-        .col_expr(
-            Column::State,
-            Expr::value(VerificationState::Expired.as_str()),
-        )
-        .col_expr(Column::PendingAccountId, Expr::value(Option::<i64>::None))
-        .col_expr(Column::DecidedAt, Expr::value(now))
+    let due = Entity::find()
         .filter(Column::State.eq(PENDING.as_str()))
         .filter(Column::ExpiresAt.lte(now))
-        .exec(&ctx.db)
+        .all(&ctx.db)
         .await?;
-    Ok(result.rows_affected)
+    let mut expired = 0;
+    for row in due {
+        let txn = db::begin_write(&ctx.db).await?;
+        let result = Entity::update_many()
+            .col_expr(
+                Column::State,
+                Expr::value(VerificationState::Expired.as_str()),
+            )
+            .col_expr(Column::PendingAccountId, Expr::value(Option::<i64>::None))
+            .col_expr(Column::DecidedAt, Expr::value(now))
+            .filter(Column::Id.eq(row.id))
+            .filter(Column::State.eq(PENDING.as_str()))
+            .exec(&txn)
+            .await?;
+        if result.rows_affected != 1 {
+            continue;
+        }
+        let account = accounts::load(&txn, row.account_id).await?;
+        let body = "Your real-name verification expired: the payment was not confirmed in time. Submit it again.".to_owned();
+        let mut written =
+            notices::to_account(&txn, &account, &decision_notice(body), &[], now).await?;
+        written.verification_changed(account.id, row.id);
+        txn.commit().await?;
+        written.dispatch(ctx, now).await;
+        expired += 1;
+    }
+    Ok(expired)
 }
