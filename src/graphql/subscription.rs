@@ -167,6 +167,7 @@ fn open_feed(ctx: &Context<'_>) -> async_graphql::Result<Feed> {
 
 pub struct Subscription;
 
+/// Live updates for a signed-in console over a WebSocket at /graphql (graphql-transport-ws), NTF-06.
 #[GraphQLSubscription]
 impl Subscription {
     /// New messages of the signed-in principal.

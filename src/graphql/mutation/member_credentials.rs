@@ -30,6 +30,7 @@ pub struct ResetSubUserPasswordInput {
     pub second_factor: Option<SecondFactorInput>,
 }
 
+/// The sub-user after the reset, and the generated password shown once (REC-02).
 #[derive(Default, SimpleObject)]
 pub struct ResetSubUserPasswordPayload {
     pub user_errors: Vec<UserError>,

@@ -25,6 +25,7 @@ pub struct MarkMessagesReadInput {
     pub all: Option<bool>,
 }
 
+/// The unread count after marking (NTF-02).
 #[derive(Default, SimpleObject)]
 pub struct MarkMessagesReadPayload {
     pub user_errors: Vec<UserError>,

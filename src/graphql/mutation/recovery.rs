@@ -43,6 +43,7 @@ pub struct ResetPasswordInput {
     pub mfa_code: Option<String>,
 }
 
+/// The account whose password was reset, or the accounts to choose from (REC-01).
 #[derive(Default, SimpleObject)]
 pub struct ResetPasswordPayload {
     pub user_errors: Vec<UserError>,
@@ -73,6 +74,7 @@ pub struct SubmitRecoveryApplicationInput {
     pub remove_mfa_device: Option<bool>,
 }
 
+/// The application as filed and its status token (REC-03).
 #[derive(Default, SimpleObject)]
 pub struct SubmitRecoveryApplicationPayload {
     pub user_errors: Vec<UserError>,
@@ -109,6 +111,7 @@ pub struct FoundLoginMethod {
     pub identifier: Option<String>,
 }
 
+/// The kinds of login method of an account ID, and its masked login e-mail (REC-05).
 #[derive(Default, SimpleObject)]
 pub struct FindLoginMethodsPayload {
     pub user_errors: Vec<UserError>,
@@ -124,6 +127,7 @@ pub struct RequestPhoneReleaseInput {
     pub code: String,
 }
 
+/// How many accounts hold the number, and when it leaves them (REC-06).
 #[derive(Default, SimpleObject)]
 pub struct RequestPhoneReleasePayload {
     pub user_errors: Vec<UserError>,
