@@ -6,11 +6,12 @@ mod identity;
 mod login_methods;
 mod phone_release;
 mod reset_password;
+mod review;
 mod subject;
 
 pub use applications::{
-    ApplicationChanges, NewApplication, PendingApplication, Review, SubmittedApplication,
-    application_by_token, changes_of, pending_applications, review, submit,
+    ApplicationChanges, NewApplication, SubmittedApplication, application_by_token, changes_of,
+    submit,
 };
 pub use identity::{IdentityLookup, find_accounts_by_identity};
 pub use login_methods::{FindLoginMethods, FoundLoginMethod, find_login_methods};
@@ -18,6 +19,7 @@ pub use phone_release::{
     PhoneRelease, ReleaseRequested, keep_secure_phone, release_due, request as request_release,
 };
 pub use reset_password::{PasswordReset, ResetOutcome, reset_password};
+pub use review::{PendingApplication, Review, pending_applications, review};
 pub use subject::SubjectInput;
 
 use chrono::{DateTime, Utc};
