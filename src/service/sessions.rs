@@ -137,7 +137,8 @@ pub async fn revoke(
 }
 
 /// Revokes every live session of one principal (the root's own sessions when
-/// `sub_user_id` is None), except `keep`.
+/// `sub_user_id` is None), except `keep`, and voids its half-finished sign-ins: a login
+/// challenge answered after a password reset must not open a session either.
 pub async fn revoke_principal_sessions(
     conn: &impl ConnectionTrait,
     account_id: i64,
@@ -146,6 +147,19 @@ pub async fn revoke_principal_sessions(
     now: DateTime<Utc>,
 ) -> ServiceResult<u64> {
     use entity::sessions::{Column, Entity};
+    {
+        use entity::login_challenges::{Column, Entity};
+        let pending = Entity::update_many()
+            .col_expr(Column::CompletedAt, Expr::value(now))
+            .filter(Column::AccountId.eq(account_id))
+            .filter(Column::CompletedAt.is_null());
+        match sub_user_id {
+            None => pending.filter(Column::SubUserId.is_null()),
+            Some(id) => pending.filter(Column::SubUserId.eq(id)),
+        }
+        .exec(conn)
+        .await?;
+    }
     let mut update = Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(now))
         .filter(Column::AccountId.eq(account_id))

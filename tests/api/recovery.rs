@@ -293,6 +293,47 @@ async fn a_shared_phone_lets_the_person_choose_and_mfa_is_asked(app: TestApp) {
     assert_eq!(error_code(&out), "NOT_FOUND", "{out}");
 }
 
+async fn a_reset_voids_a_sign_in_waiting_for_its_second_factor(app: TestApp) {
+    let email = "half-signed-in@example.com";
+    let (token, _) = app.register_email("CHINA", email).await;
+    let (secret, _) = bind_virtual(&app, &token, None).await;
+    crate::mfa::protect_with_mfa(&app, &token, &secret, "loginProtection", true).await;
+    // Someone who knows the old password gets as far as the second factor.
+    let out = app
+        .mutate(
+            None,
+            "mutation($i: SignInInput!) { signIn(input: $i) { userErrors { code } challenge { id } } }",
+            "signIn",
+            json!({ "site": "CHINA", "email": email, "password": PASSWORD }),
+        )
+        .await;
+    let challenge = out["challenge"]["id"].clone();
+    assert!(challenge.is_string(), "{out}");
+    app.advance(61).await;
+    let code = app.code_for("EMAIL", email, "RESET_PASSWORD").await;
+    let out = reset(
+        &app,
+        json!({ "site": "CHINA", "channel": "EMAIL", "target": email,
+        "code": code, "newPassword": NEW_PASSWORD, "mfaCode": fresh_code(&app, &secret).await }),
+    )
+    .await;
+    assert_eq!(out["userErrors"], json!([]), "{out}");
+    // RULE REC-01: the reset ends every way in that the old password opened, pending
+    // second factors included.
+    app.advance(31).await;
+    let out = app
+        .mutate(
+            None,
+            "mutation($i: CompleteLoginChallengeInput!) { completeLoginChallenge(input: $i) {
+                userErrors { code } session { token } } }",
+            "completeLoginChallenge",
+            json!({ "challengeId": challenge, "secondFactor": { "mfaCode": fresh_code(&app, &secret).await } }),
+        )
+        .await;
+    assert!(out["session"].is_null(), "{out}");
+    assert_ne!(error_code(&out), "", "{out}");
+}
+
 async fn an_account_without_a_password_signs_in_with_its_provider(app: TestApp) {
     let (token, _) = app.register_provider("CHINA", "WECHAT", "wx-reset").await;
     let phone = "13912340003";
@@ -707,6 +748,7 @@ db_test!(
     a_forgotten_password_is_reset_with_a_code,
     a_shared_phone_lets_the_person_choose_and_mfa_is_asked,
     an_account_without_a_password_signs_in_with_its_provider,
+    a_reset_voids_a_sign_in_waiting_for_its_second_factor,
     two_resets_with_one_code_set_one_password,
     resets_are_limited_per_target,
     an_approved_application_gives_the_owner_back_the_account,
