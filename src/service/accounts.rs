@@ -8,9 +8,7 @@ use sea_orm::{
 use super::{
     AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult,
     audit::{self, AuditEntry},
-    codes,
-    notices::{self, Notice},
-    rate_limit,
+    codes, rate_limit,
 };
 use crate::{
     db,
@@ -30,18 +28,6 @@ pub fn require_active(account: &entity::accounts::Model, why: &str) -> ServiceRe
     } else {
         Err(ServiceError::refused(ErrorCode::AccountNotActive, why))
     }
-}
-
-/// NTF-01: a notice about a change that has already committed, to the account's message
-/// center and its security contacts (see `notices::to_account` to write one in the
-/// change's own transaction).
-pub async fn notify_security_contacts(
-    ctx: &AppContext,
-    account: &entity::accounts::Model,
-    notice: Notice,
-    now: DateTime<Utc>,
-) -> ServiceResult<()> {
-    notices::notify(ctx, account, &notice, &[], now).await
 }
 
 /// The principal's root account.

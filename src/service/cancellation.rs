@@ -335,7 +335,7 @@ async fn notify_completion(
         "Your account has been cancelled",
         body,
     );
-    accounts::notify_security_contacts(ctx, account, notice, now).await
+    notices::notify(ctx, account, &notice, &[], now).await
 }
 
 /// CAN-03, CAN-05: one account only — its sign-in methods, sessions, keys, devices and

@@ -456,10 +456,7 @@ pub(crate) async fn device_notice(
     // once per target (NTF-04).
     if let Some(id) = target.sub_user_id
         && let Some(member) = entity::sub_users::Entity::find_by_id(id).one(txn).await?
-        && !member
-            .message_categories
-            .split(',')
-            .any(|c| c == MessageCategory::Security.as_str())
+        && !notices::receives(&member, MessageCategory::Security)
     {
         written.merge(notices::to_sub_user(txn, &member, &notice, now).await?);
     }

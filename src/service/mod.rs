@@ -97,15 +97,20 @@ impl Principal {
 
     /// The actor as the audit log shows it: the root's account ID, or the sub-user.
     pub fn actor(&self) -> String {
-        match self.sub_user_id {
-            None => self.account_number.clone(),
-            Some(id) => format!("sub-user {id} of {}", self.account_number),
-        }
+        actor(&self.account_number, self.sub_user_id)
     }
 
     /// The key of this principal's per-principal rows (lockout counters, MFA device).
     pub fn principal_key(&self) -> String {
         principal_key(self.account_id, self.sub_user_id)
+    }
+}
+
+/// A principal as the audit log names it: the root's account ID, or one of its sub-users.
+pub fn actor(account_number: &str, sub_user_id: Option<i64>) -> String {
+    match sub_user_id {
+        None => account_number.to_owned(),
+        Some(id) => format!("sub-user {id} of {account_number}"),
     }
 }
 

@@ -231,12 +231,16 @@ async fn subscribers(
         .await?;
     Ok(members
         .into_iter()
-        .filter(|m| {
-            m.message_categories
-                .split(',')
-                .any(|c| c == category.as_str())
-        })
+        .filter(|m| receives(m, category))
         .collect())
+}
+
+/// NTF-03: whether a member receives notices of `category`.
+pub fn receives(member: &entity::sub_users::Model, category: MessageCategory) -> bool {
+    member
+        .message_categories
+        .split(',')
+        .any(|c| c == category.as_str())
 }
 
 async fn insert_message(

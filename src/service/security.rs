@@ -242,6 +242,22 @@ async fn accounts_on_phone(
         .await?)
 }
 
+/// Serialises every transaction that binds, counts or releases `phone` as a secure phone
+/// of `site` (ACC-07, REC-06).
+pub(crate) async fn lock_phone(
+    ctx: &AppContext,
+    txn: &DatabaseTransaction,
+    site: Site,
+    phone: &str,
+) -> ServiceResult<()> {
+    // Keyed: the lock row outlives the account and must not keep the number readable.
+    let phone_key = ctx
+        .secret
+        .keyed_hash(&["secure-phone", site.as_str(), phone]);
+    db::lock_scope(txn, "secure-phone", &phone_key).await?;
+    Ok(())
+}
+
 /// ACC-07 under the number's lock: refuses when `phone` is already the secure phone of
 /// the site's limit of accounts other than `account_id`.
 pub(crate) async fn hold_phone_place(
@@ -253,11 +269,7 @@ pub(crate) async fn hold_phone_place(
     field: &str,
 ) -> ServiceResult<()> {
     let limit = ctx.policies.for_site(site).phone_binding_limit;
-    // Keyed: the lock row outlives the account and must not keep the number readable.
-    let phone_key = ctx
-        .secret
-        .keyed_hash(&["secure-phone", site.as_str(), phone]);
-    db::lock_scope(txn, "secure-phone", &phone_key).await?;
+    lock_phone(ctx, txn, site, phone).await?;
     if accounts_on_phone(txn, site, phone, account_id).await? >= u64::try_from(limit).unwrap_or(0) {
         return Err(ServiceError::refused_at(
             ErrorCode::PhoneBindingLimit,

@@ -64,10 +64,7 @@ pub async fn request(
     let wait = ctx.policies.for_site(site).phone_release_wait;
 
     let txn = db::begin_write(&ctx.db).await?;
-    let phone_key = ctx
-        .secret
-        .keyed_hash(&["secure-phone", site.as_str(), phone]);
-    db::lock_scope(&txn, "secure-phone", &phone_key).await?;
+    security::lock_phone(ctx, &txn, site, phone).await?;
     codes::claim_in(&txn, matched, now).await?;
     use entity::accounts::{Column, Entity};
     let holders = Entity::find()

@@ -37,13 +37,8 @@ pub(super) async fn notice_if_due(
         None => mine.filter(Column::SubUserId.is_null()),
         Some(id) => mine.filter(Column::SubUserId.eq(id)),
     };
-    let last = mine
-        .clone()
-        .order_by_desc(Column::Id)
-        .one(txn)
-        .await?
-        .map(|e| e.at);
     let previous: Vec<(DateTime<Utc>, Option<String>)> = mine
+        .clone()
         .filter(Column::At.gt(now - policy.familiar_network_period))
         .order_by_desc(Column::Id)
         .limit(HISTORY)
@@ -52,6 +47,11 @@ pub(super) async fn notice_if_due(
         .into_iter()
         .map(|e| (e.at, e.client_address))
         .collect();
+    // The newest sign-in is the first of those; older ones are read only when none is recent.
+    let last = match previous.first() {
+        Some((at, _)) => Some(*at),
+        None => mine.order_by_desc(Column::Id).one(txn).await?.map(|e| e.at),
+    };
     let client = meta.client_address.as_deref();
     let Some(kind) = assess_sign_in(
         client,
@@ -88,10 +88,7 @@ pub(super) async fn notice_if_due(
     };
     let entry = AuditEntry {
         account_id: candidate.account.id,
-        actor: match candidate.sub_user_id {
-            None => candidate.account.account_number.clone(),
-            Some(id) => format!("sub-user {id} of {}", candidate.account.account_number),
-        },
+        actor: crate::service::actor(&candidate.account.account_number, candidate.sub_user_id),
         action,
         target_id: None,
         detail: Some(network),

@@ -225,7 +225,7 @@ pub async fn recheck_enterprise(
             "Your real-name verification is no longer valid",
             notice,
         );
-        accounts::notify_security_contacts(ctx, &account, notice, now).await?;
+        crate::service::notices::notify(ctx, &account, &notice, &[], now).await?;
         if revoke(ctx, meta, row.id, finding, now).await? {
             dropped += 1;
         }
