@@ -26,6 +26,10 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
     pub failed_attempts: i32,
+    /// COL-02: a collaborator switching in answers with its own account's second factor.
+    pub collaborator_account_id: Option<i64>,
+    /// COL-01: the session a switch was asked from; it ends when the challenge opens one.
+    pub replaces_session_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,8 @@ pub struct Model {
     pub failure_reason: Option<String>,
     pub client_address: Option<String>,
     pub user_agent: Option<String>,
+    /// COL-01: a switch between accounts names the other account (its account ID).
+    pub switched_account_number: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ use sea_orm::entity::prelude::*;
 /// - Unique (token_hash).
 /// - Index (account_id).
 /// - Index (sub_user_id).
+/// - Index (collaborator_account_id).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sessions")]
 pub struct Model {
@@ -25,6 +26,9 @@ pub struct Model {
     pub user_agent: Option<String>,
     /// REC-02: this session may only change the password.
     pub password_change_only: bool,
+    /// COL-01: set when a collaborator acts in `account_id` as member `sub_user_id`: the
+    /// collaborator's own account.
+    pub collaborator_account_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

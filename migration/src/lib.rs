@@ -12,6 +12,7 @@ mod m20261123_000004_mfa_and_cancellation;
 mod m20261203_000005_lockouts_by_identifier;
 mod m20261203_000006_recovery;
 mod m20261203_000007_notices;
+mod m20261203_000008_collaborator_sessions;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_lockouts_by_identifier::Migration),
             Box::new(m20261203_000006_recovery::Migration),
             Box::new(m20261203_000007_notices::Migration),
+            Box::new(m20261203_000008_collaborator_sessions::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use super::{
     AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult, accounts,
     audit::{self, AuditEntry},
     members, principal_key,
-    second_factor::{SecondFactor, guard_protected_operation},
+    second_factor::{SecondFactor, guard_own_operation},
 };
 use crate::domain::MessageCategory;
 use crate::service::notices::{self, Notice};
@@ -33,7 +33,7 @@ pub struct CreatedKey {
     pub secret_key: String,
 }
 
-/// Whose keys a request is about: the root account (`None`) or one sub-user.
+/// Whose keys a request is about: the root account (`None`) or one member.
 async fn owner_for(
     conn: &impl ConnectionTrait,
     principal: &Principal,
@@ -46,11 +46,12 @@ async fn owner_for(
         (None, None) => Ok(None),
         (None, Some(sub_user_id)) => {
             let member = members::owned(conn, principal.account_id, sub_user_id).await?;
-            if member.kind != MemberKind::SubUser.as_str() {
+            // A collaborator holds keys in the root account like a sub-user (SUB-05).
+            if member.kind == MemberKind::MessageRecipient.as_str() {
                 return Err(ServiceError::refused_at(
                     ErrorCode::InvalidInput,
                     "subUserId",
-                    "only sub-users (and the root) have access keys",
+                    "only sub-users, collaborators and the root have access keys",
                 ));
             }
             Ok(Some(member.id))
@@ -73,7 +74,7 @@ pub async fn create(
         &account,
         "an account being cancelled cannot create access keys",
     )?;
-    guard_protected_operation(ctx, &account, principal.sub_user_id, factor, now).await?;
+    guard_own_operation(ctx, &account, principal, factor, now).await?;
 
     let limit = ctx.policies.for_site(principal.site).access_key_limit;
     let txn = db::begin_write(&ctx.db).await?;

@@ -71,6 +71,35 @@ pub async fn record_login(
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    insert_login_event(conn, attempt, None, meta, now).await
+}
+
+/// COL-01: a switch between accounts, in the login history of the account switched into
+/// (or back to), naming the account it came from.
+pub async fn record_switch_login(
+    conn: &impl ConnectionTrait,
+    account_id: i64,
+    sub_user_id: Option<i64>,
+    other_account_number: &str,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let attempt = LoginAttempt {
+        account_id: Some(account_id),
+        sub_user_id,
+        method: None,
+        failure_reason: None,
+    };
+    insert_login_event(conn, attempt, Some(other_account_number), meta, now).await
+}
+
+async fn insert_login_event(
+    conn: &impl ConnectionTrait,
+    attempt: LoginAttempt<'_>,
+    switched_account_number: Option<&str>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
     entity::login_events::ActiveModel {
         account_id: Set(attempt.account_id),
         sub_user_id: Set(attempt.sub_user_id),
@@ -80,6 +109,7 @@ pub async fn record_login(
         failure_reason: Set(attempt.failure_reason.map(str::to_owned)),
         client_address: Set(meta.client_address.clone()),
         user_agent: Set(meta.user_agent.clone()),
+        switched_account_number: Set(switched_account_number.map(str::to_owned)),
         ..Default::default()
     }
     .insert(conn)

@@ -11,6 +11,7 @@ use super::{
     AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult,
     accounts::{self, site_of},
     audit::{self, AuditEntry},
+    collaboration,
     second_factor::{SecondFactor, guard_protected_operation},
 };
 use crate::domain::MessageCategory;
@@ -427,6 +428,9 @@ async fn erase(ctx: &AppContext, account_id: i64, now: DateTime<Utc>) -> Service
         .filter(entity::login_events::Column::AccountId.eq(account_id))
         .exec(&txn)
         .await?;
+    // COL-04: its memberships in other root accounts go, and their owners are told.
+    let written =
+        collaboration::remove_all_memberships(&txn, &account, &RequestMeta::default(), now).await?;
     let mut active: entity::accounts::ActiveModel = account.into();
     active.lifecycle = Set(Lifecycle::Cancelled.as_str().to_owned());
     active.cancelled_at = Set(Some(now));
@@ -453,5 +457,6 @@ async fn erase(ctx: &AppContext, account_id: i64, now: DateTime<Utc>) -> Service
     };
     audit::record(&txn, entry, &RequestMeta::default(), now).await?;
     txn.commit().await?;
+    written.dispatch(ctx, now).await;
     Ok(())
 }

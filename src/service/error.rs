@@ -51,6 +51,7 @@ pub enum ErrorCode {
     CodeAlreadyUsed,
     ApplicationPending,
     PasswordChangeRequired,
+    NotACollaborator,
 }
 
 /// A business rule said no.

@@ -99,6 +99,7 @@ pub async fn bind(
                 sub_user_id: None,
                 method: None,
                 checked_hash: None,
+                switch: None,
             };
             let attempt = password_guard::Attempt {
                 named: password_guard::Named::Principal(&candidate),

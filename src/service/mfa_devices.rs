@@ -46,6 +46,10 @@ pub async fn target_for(
     principal: &Principal,
     requested: Option<i64>,
 ) -> ServiceResult<Target> {
+    if principal.collaborator_account_id.is_some() {
+        // COL-02: a collaborator's MFA device is its own account's, bound there.
+        return Err(ServiceError::Forbidden);
+    }
     let sub_user_id = match (principal.sub_user_id, requested) {
         (own, None) => own,
         (Some(own), Some(other)) if own == other => Some(own),

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod cancellation;
 pub mod codes;
+pub mod collaboration;
 pub mod error;
 pub mod events;
 pub mod finders;
@@ -84,6 +85,9 @@ pub struct Principal {
     pub session_expires_at: DateTime<Utc>,
     /// REC-02: this session may only change the password (and sign out).
     pub password_change_only: bool,
+    /// COL-01: a collaborator acting in `account_id` as member `sub_user_id`: its own
+    /// account, whose second factor it answers with (COL-02).
+    pub collaborator_account_id: Option<i64>,
 }
 
 impl Principal {
@@ -92,6 +96,15 @@ impl Principal {
         match self.sub_user_id {
             None => Ok(()),
             Some(_) => Err(ServiceError::Forbidden),
+        }
+    }
+
+    /// The root account this principal signed in to itself: its own for a root, its own
+    /// account for a switched-in collaborator; a sub-user has none (SUB-03).
+    pub fn own_root_account(&self) -> Option<i64> {
+        match (self.sub_user_id, self.collaborator_account_id) {
+            (None, _) => Some(self.account_id),
+            (Some(_), own) => own,
         }
     }
 

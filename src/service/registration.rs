@@ -112,7 +112,14 @@ pub async fn register(
     .insert(&txn)
     .await?;
     identifiers::insert_login_method(&txn, &method, account.id, site, true, now).await?;
-    let session = sessions::open(&txn, ctx, account.id, site, None, meta, now).await?;
+    let session = sessions::open(
+        &txn,
+        ctx,
+        sessions::SessionFor::principal(account.id, site, None),
+        meta,
+        now,
+    )
+    .await?;
     let entry = AuditEntry {
         account_id: account.id,
         actor: account.account_number.clone(),

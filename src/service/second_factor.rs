@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::{
-    AppContext, ErrorCode, ServiceError, ServiceResult, accounts::site_of, codes, mfa,
+    AppContext, ErrorCode, Principal, ServiceError, ServiceResult, accounts::site_of, codes, mfa,
     principal_key,
 };
 use crate::domain::{CodeChannel, CodePurpose};
@@ -108,6 +108,32 @@ pub async fn verify_factor(
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     verify_factor_on(ctx, account, sub_user_id, factor, purpose, None, now).await
+}
+
+/// MFA-07 for what a principal does for itself (its own access keys): the root's
+/// operation protection, answered by the principal's own factor — a switched-in
+/// collaborator's comes from its own account (COL-02).
+pub async fn guard_own_operation(
+    ctx: &AppContext,
+    root: &entity::accounts::Model,
+    principal: &Principal,
+    factor: Option<&SecondFactor>,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    if !root.operation_protection {
+        return Ok(());
+    }
+    let factor = factor.ok_or_else(required_factor)?;
+    match principal.collaborator_account_id {
+        Some(own) => {
+            let own = super::accounts::load(&ctx.db, own).await?;
+            verify_factor(ctx, &own, None, factor, CodePurpose::Operation, now).await
+        }
+        None => {
+            let sub_user = principal.sub_user_id;
+            verify_factor(ctx, root, sub_user, factor, CodePurpose::Operation, now).await
+        }
+    }
 }
 
 /// MFA-07 in one place: with operation protection on, a protected operation needs a

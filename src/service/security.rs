@@ -39,6 +39,10 @@ pub async fn change_password(
     factor: Option<&SecondFactor>,
     now: DateTime<Utc>,
 ) -> ServiceResult<entity::accounts::Model> {
+    if principal.collaborator_account_id.is_some() {
+        // A collaborator's password is its own account's, changed there.
+        return Err(ServiceError::Forbidden);
+    }
     if let Some(sub_user_id) = principal.sub_user_id {
         return change_sub_user_password(
             ctx,
@@ -61,6 +65,7 @@ pub async fn change_password(
             sub_user_id: None,
             method: None,
             checked_hash: None,
+            switch: None,
         };
         let stored = account.password_hash.clone();
         check_current_password(ctx, principal, meta, &candidate, current, stored, now).await?;
@@ -159,6 +164,7 @@ async fn change_sub_user_password(
         sub_user_id: Some(member.id),
         method: None,
         checked_hash: None,
+        switch: None,
     };
     let stored = member.password_hash.clone();
     check_current_password(ctx, principal, meta, &candidate, current, stored, now).await?;

@@ -23,15 +23,40 @@ pub struct OpenedSession {
     pub password_change_required: bool,
 }
 
+/// Who a new session acts as: a root account, one of its sub-users, or a collaborator
+/// switched in as its member (COL-01).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionFor {
+    pub account_id: i64,
+    pub site: Site,
+    pub sub_user_id: Option<i64>,
+    pub collaborator_account_id: Option<i64>,
+}
+
+impl SessionFor {
+    pub fn principal(account_id: i64, site: Site, sub_user_id: Option<i64>) -> Self {
+        Self {
+            account_id,
+            site,
+            sub_user_id,
+            collaborator_account_id: None,
+        }
+    }
+}
+
 pub async fn open(
     conn: &impl ConnectionTrait,
     ctx: &AppContext,
-    account_id: i64,
-    site: Site,
-    sub_user_id: Option<i64>,
+    whom: SessionFor,
     meta: &RequestMeta,
     now: DateTime<Utc>,
 ) -> ServiceResult<OpenedSession> {
+    let SessionFor {
+        account_id,
+        site,
+        sub_user_id,
+        collaborator_account_id,
+    } = whom;
     let token = crypto::random_token(TOKEN_BYTES);
     let password_change_only = match sub_user_id {
         Some(id) => entity::sub_users::Entity::find_by_id(id)
@@ -52,6 +77,7 @@ pub async fn open(
         client_address: Set(meta.client_address.clone()),
         user_agent: Set(meta.user_agent.clone()),
         password_change_only: Set(password_change_only),
+        collaborator_account_id: Set(collaborator_account_id),
         ..Default::default()
     }
     .insert(conn)
@@ -102,6 +128,7 @@ pub async fn authenticate(
         session_id: session.id,
         session_expires_at: session.expires_at,
         password_change_only: session.password_change_only,
+        collaborator_account_id: session.collaborator_account_id,
     };
     Ok(Some((principal, account)))
 }
@@ -120,24 +147,26 @@ pub async fn lift_password_change_only(
     Ok(())
 }
 
-/// Revokes one session.
+/// Revokes one session; false when it had already ended (revoked or expired).
 pub async fn revoke(
     conn: &impl ConnectionTrait,
     session_id: i64,
     now: DateTime<Utc>,
-) -> ServiceResult<()> {
+) -> ServiceResult<bool> {
     use entity::sessions::{Column, Entity};
-    Entity::update_many()
+    let ended = Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(now))
         .filter(Column::Id.eq(session_id))
         .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(now))
         .exec(conn)
         .await?;
-    Ok(())
+    Ok(ended.rows_affected == 1)
 }
 
 /// Revokes every live session of one principal (the root's own sessions when
-/// `sub_user_id` is None), except `keep`, and voids its half-finished sign-ins: a login
+/// `sub_user_id` is None, with the sessions it switched into other root accounts as a
+/// collaborator, COL-01), except `keep`, and voids its half-finished sign-ins: a login
 /// challenge answered after a password reset must not open a session either.
 pub async fn revoke_principal_sessions(
     conn: &impl ConnectionTrait,
@@ -159,6 +188,25 @@ pub async fn revoke_principal_sessions(
         }
         .exec(conn)
         .await?;
+        if sub_user_id.is_none() {
+            Entity::update_many()
+                .col_expr(Column::CompletedAt, Expr::value(now))
+                .filter(Column::CollaboratorAccountId.eq(account_id))
+                .filter(Column::CompletedAt.is_null())
+                .exec(conn)
+                .await?;
+        }
+    }
+    let mut switched = 0;
+    if sub_user_id.is_none() {
+        let mut update = Entity::update_many()
+            .col_expr(Column::RevokedAt, Expr::value(now))
+            .filter(Column::CollaboratorAccountId.eq(account_id))
+            .filter(Column::RevokedAt.is_null());
+        if let Some(keep) = keep {
+            update = update.filter(Column::Id.ne(keep));
+        }
+        switched = update.exec(conn).await?.rows_affected;
     }
     let mut update = Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(now))
@@ -171,5 +219,5 @@ pub async fn revoke_principal_sessions(
     if let Some(keep) = keep {
         update = update.filter(Column::Id.ne(keep));
     }
-    Ok(update.exec(conn).await?.rows_affected)
+    Ok(update.exec(conn).await?.rows_affected + switched)
 }

@@ -956,6 +956,9 @@ const MUTATION_ACCESS: &[(&str, Access)] = &[
     ("updateEnterpriseContact", Access::RootOnly),
     ("createSubUser", Access::RootOnly),
     ("addCollaborator", Access::RootOnly),
+    // COL-01, COL-03: a sub-user can never be a collaborator (SUB-03).
+    ("switchAccount", Access::RootOnly),
+    ("leaveCollaboration", Access::RootOnly),
     ("createMessageRecipient", Access::RootOnly),
     ("updateSubUser", Access::RootOnly),
     ("deleteSubUser", Access::RootOnly),
@@ -1024,6 +1027,8 @@ fn root_only_inputs(name: &str, f: &RootFixture) -> Vec<Value> {
             json!({ "name": "made-by-sub-2", "consoleLogin": false }),
         ],
         "addCollaborator" => vec![json!({ "collaboratorAccountId": f.account_id })],
+        "switchAccount" => vec![json!({ "rootAccountId": f.account_id }), json!({})],
+        "leaveCollaboration" => vec![json!({ "rootAccountId": f.account_id })],
         "createMessageRecipient" => {
             vec![json!({ "name": "sub-recipient", "email": "sub-recipient@example.com" })]
         }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod cancellation;
+pub mod collaboration;
 pub mod inputs;
 pub mod member_credentials;
 pub mod members;
@@ -27,4 +28,5 @@ pub struct Mutation(
     recovery::RecoveryMutation,
     member_credentials::MemberCredentialsMutation,
     messages::MessagesMutation,
+    collaboration::CollaborationMutation,
 );

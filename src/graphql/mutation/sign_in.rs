@@ -192,7 +192,7 @@ payloads!(
 );
 
 /// Turns a sign-in outcome into its payload, handing a session out as a cookie too.
-fn signed_in(ctx: &Context<'_>, outcome: SignInOutcome) -> SignInPayload {
+pub(super) fn signed_in(ctx: &Context<'_>, outcome: SignInOutcome) -> SignInPayload {
     match outcome {
         SignInOutcome::Session(session) => {
             context::set_session_cookie(ctx, &session.token, session.expires_at);
@@ -401,7 +401,9 @@ impl SignInMutation {
             .await
             .map(|_| ())
         } else {
-            sessions::revoke(db, principal.session_id, now).await
+            sessions::revoke(db, principal.session_id, now)
+                .await
+                .map(|_| ())
         };
         result.map_err(top_level)?;
         context::clear_session_cookie(ctx);

@@ -19,6 +19,10 @@ pub struct LoginEvent {
     pub failure_reason: Option<String>,
     pub client_address: Option<String>,
     pub user_agent: Option<String>,
+    /// A switch between accounts (COL-01) names the other account: in a root account's
+    /// history the collaborator that switched in, in the collaborator's own history the
+    /// root account it switched into or came back from.
+    pub switched_account_id: Option<String>,
 }
 
 impl TryFrom<entity::login_events::Model> for LoginEvent {
@@ -38,6 +42,7 @@ impl TryFrom<entity::login_events::Model> for LoginEvent {
             failure_reason: m.failure_reason,
             client_address: m.client_address,
             user_agent: m.user_agent,
+            switched_account_id: m.switched_account_number,
         })
     }
 }

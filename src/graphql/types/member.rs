@@ -39,6 +39,9 @@ pub struct SubUser {
     password_change_required: bool,
     message_categories: Vec<domain::MessageCategory>,
     created_at: DateTime<Utc>,
+    /// Shown to its collaborator from the collaborator's own account (COL-01): the
+    /// record itself, but nothing of the root account it belongs to.
+    seen_from_outside: bool,
 }
 
 impl TryFrom<entity::sub_users::Model> for SubUser {
@@ -59,7 +62,26 @@ impl TryFrom<entity::sub_users::Model> for SubUser {
             password_change_required: m.password_change_required,
             message_categories,
             created_at: m.created_at,
+            seen_from_outside: false,
         })
+    }
+}
+
+impl SubUser {
+    /// The member record as its collaborator sees it from its own account (COL-01).
+    pub fn seen_by_collaborator(self) -> Self {
+        Self {
+            seen_from_outside: true,
+            ..self
+        }
+    }
+
+    /// The root account's objects hang off a member only for principals inside it.
+    fn inside(&self) -> async_graphql::Result<()> {
+        if self.seen_from_outside {
+            return Err(top_level(ServiceError::Forbidden));
+        }
+        Ok(())
     }
 }
 
@@ -163,6 +185,7 @@ impl SubUser {
 
     /// The root account this member belongs to (SUB-03).
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Account> {
+        self.inside()?;
         let row = ctx
             .data_unchecked::<Cached<AccountById>>()
             .load_one(self.account_pk)
@@ -173,6 +196,7 @@ impl SubUser {
     }
 
     async fn mfa_device(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MfaDevice>> {
+        self.inside()?;
         ctx.data_unchecked::<Cached<MfaDeviceByPrincipal>>()
             .load_one(principal_key(self.account_pk, Some(self.pk)))
             .await
@@ -181,6 +205,7 @@ impl SubUser {
     }
 
     async fn access_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AccessKey>> {
+        self.inside()?;
         let rows = ctx
             .data_unchecked::<Cached<AccessKeysBySubUser>>()
             .load_one(self.pk)
@@ -191,6 +216,7 @@ impl SubUser {
     }
 
     async fn projects(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Project>> {
+        self.inside()?;
         let rows = ctx
             .data_unchecked::<Cached<ProjectsBySubUser>>()
             .load_one(self.pk)

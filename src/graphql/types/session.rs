@@ -11,7 +11,7 @@ use crate::{
         errors::top_level,
     },
     service::{
-        Principal, accounts, members,
+        Principal, accounts, collaboration, members,
         messages::{self, MessageFilter},
         sessions::OpenedSession,
         sign_in::challenges::IssuedChallenge,
@@ -87,11 +87,46 @@ impl Viewer {
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
 
+    /// The root accounts the signed-in account collaborates on (COL-01); empty for
+    /// sub-users, and inside a root account switched into.
+    async fn collaborations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Collaboration>> {
+        if self.0.sub_user_id.is_some() {
+            return Ok(Vec::new());
+        }
+        let found = collaboration::list(&context::app(ctx).db, self.0.account_id)
+            .await
+            .map_err(top_level)?;
+        found
+            .into_iter()
+            .map(|c| {
+                let since = c.member.created_at;
+                let member = SubUser::try_from(c.member).map_err(|e| top_level(e.into()))?;
+                Ok(Collaboration {
+                    root_account_id: c.root.account_number,
+                    root_nickname: c.root.nickname,
+                    member: member.seen_by_collaborator(),
+                    since,
+                })
+            })
+            .collect()
+    }
+
     async fn session(&self) -> Session {
         Session {
             expires_at: self.0.session_expires_at,
         }
     }
+}
+
+/// A root account the signed-in account works in as a collaborator (COL-01).
+#[derive(SimpleObject)]
+pub struct Collaboration {
+    pub root_account_id: String,
+    pub root_nickname: Option<String>,
+    /// The collaborator's member record in that root account; the root account's objects
+    /// under it are not reachable from here (switch in to see them).
+    pub member: SubUser,
+    pub since: DateTime<Utc>,
 }
 
 /// The current session.

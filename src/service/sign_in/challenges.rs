@@ -6,13 +6,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
 };
 
-use super::Candidate;
+use super::{Candidate, Switch};
 use crate::service::{
     AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult, accounts,
     accounts::site_of,
     audit::{self, LoginAttempt},
-    principal_key, second_factor,
-    sessions::{self, OpenedSession},
+    collaboration, principal_key, second_factor,
+    sessions::{self, OpenedSession, SessionFor},
 };
 use crate::{
     crypto, db,
@@ -54,9 +54,9 @@ pub(super) async fn issue(
     now: DateTime<Utc>,
 ) -> ServiceResult<IssuedChallenge> {
     let policy = ctx.policies.for_site(site_of(&candidate.account)?);
+    let (factor_account, factor_sub_user) = candidate.factor_owner();
     let methods =
-        second_factor::available_factors(&ctx.db, &candidate.account, candidate.sub_user_id)
-            .await?;
+        second_factor::available_factors(&ctx.db, factor_account, factor_sub_user).await?;
     let token = crypto::random_token(32);
     let expires_at = now + policy.login_challenge_ttl;
     entity::login_challenges::ActiveModel {
@@ -71,6 +71,8 @@ pub(super) async fn issue(
         expires_at: Set(expires_at),
         completed_at: Set(None),
         failed_attempts: Set(0),
+        collaborator_account_id: Set(candidate.switch.as_ref().map(|s| s.own.id)),
+        replaces_session_id: Set(candidate.switch.as_ref().map(|s| s.from_session)),
         ..Default::default()
     }
     .insert(&ctx.db)
@@ -124,10 +126,22 @@ pub async fn complete(
     {
         return Err(gone());
     }
+    // COL-02: a switching collaborator answers with its own account's factors.
+    let switch = match challenge.collaborator_account_id {
+        Some(own) => Some(Switch {
+            own: accounts::load(&ctx.db, own).await?,
+            from_session: challenge.replaces_session_id.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let (factor_account, factor_sub_user) = match &switch {
+        Some(switch) => (&switch.own, None),
+        None => (&account, challenge.sub_user_id),
+    };
     if let Err(err) = second_factor::verify_factor(
         ctx,
-        &account,
-        challenge.sub_user_id,
+        factor_account,
+        factor_sub_user,
         factor,
         CodePurpose::LoginChallenge,
         now,
@@ -157,17 +171,16 @@ pub async fn complete(
     if claimed.rows_affected != 1 {
         return Err(gone());
     }
-    let site = site_of(&account)?;
-    let session = sessions::open(
-        &txn,
-        ctx,
-        account.id,
-        site,
-        challenge.sub_user_id,
-        meta,
-        now,
-    )
-    .await?;
+    if let (Some(switch), Some(member_id)) = (&switch, challenge.sub_user_id) {
+        collaboration::record_switch_in(&txn, &account, member_id, switch, meta, now).await?;
+    }
+    let whom = SessionFor {
+        account_id: account.id,
+        site: site_of(&account)?,
+        sub_user_id: challenge.sub_user_id,
+        collaborator_account_id: challenge.collaborator_account_id,
+    };
+    let session = sessions::open(&txn, ctx, whom, meta, now).await?;
     let device_token = if trust_device {
         let token = crypto::random_token(32);
         entity::trusted_devices::ActiveModel {
@@ -197,7 +210,9 @@ pub async fn complete(
         method,
         failure_reason: None,
     };
-    audit::record_login(&txn, attempt, meta, now).await?;
+    if switch.is_none() {
+        audit::record_login(&txn, attempt, meta, now).await?;
+    }
     txn.commit().await?;
     Ok(CompletedChallenge {
         session,

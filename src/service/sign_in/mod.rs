@@ -14,8 +14,8 @@ use super::{
     AppContext, ErrorCode, RequestMeta, ServiceError, ServiceResult,
     accounts::site_of,
     audit::{self, LoginAttempt},
-    identifiers, principal_key, rate_limit,
-    sessions::{self, OpenedSession},
+    collaboration, identifiers, principal_key, rate_limit, second_factor,
+    sessions::{self, OpenedSession, SessionFor},
 };
 use crate::{
     db,
@@ -68,6 +68,28 @@ pub struct Candidate {
     /// The password hash the credential was checked against: the session opens only if it
     /// is still the stored one, so a reset that lands during the check wins (REC-01/02).
     pub checked_hash: Option<String>,
+    /// COL-01: a collaborator switching in as member `sub_user_id`.
+    pub switch: Option<Switch>,
+}
+
+/// COL-01: a collaborator switching into a root account from a session of its own.
+pub struct Switch {
+    /// The collaborator's own account: its second factor answers the root's login
+    /// protection (COL-02).
+    pub own: entity::accounts::Model,
+    /// The session the switch was asked from: it ends when the new one opens.
+    pub from_session: i64,
+}
+
+impl Candidate {
+    /// Whose second factor answers this sign-in's challenge: the principal's own, or a
+    /// switching collaborator's own account's (COL-02).
+    pub fn factor_owner(&self) -> (&entity::accounts::Model, Option<i64>) {
+        match &self.switch {
+            Some(switch) => (&switch.own, None),
+            None => (&self.account, self.sub_user_id),
+        }
+    }
 }
 
 /// `signIn`: the login e-mail and its password, as typed.
@@ -146,6 +168,7 @@ pub async fn with_password(
         sub_user_id: None,
         method,
         checked_hash: account.password_hash.clone(),
+        switch: None,
         account,
     };
     let attempt = password_guard::Attempt {
@@ -217,6 +240,7 @@ pub async fn with_sub_user(
         sub_user_id: Some(member.id),
         method: None,
         checked_hash: member.password_hash.clone(),
+        switch: None,
     };
     let attempt = password_guard::Attempt {
         named: password_guard::Named::Principal(&candidate),
@@ -312,6 +336,7 @@ pub async fn with_provider(
         sub_user_id: None,
         method: Some(kind),
         checked_hash: None,
+        switch: None,
     };
     finish(ctx, meta, candidate, device_token, now).await
 }
@@ -327,10 +352,17 @@ pub async fn finish(
 ) -> ServiceResult<SignInOutcome> {
     let site = site_of(&candidate.account)?;
     let key = principal_key(candidate.account.id, candidate.sub_user_id);
-    // The root's login protection covers its sub-users too; a sub-user answers with its own
-    // MFA device (it has no secure phone or e-mail), so one without a device is not asked.
+    // The root's login protection covers its sub-users and collaborators too; a sub-user
+    // answers with its own MFA device (it has no secure phone or e-mail), a collaborator
+    // with its own account's factors (COL-02); one with nothing to answer with is not asked.
     let protected = candidate.account.login_protection
-        && (candidate.sub_user_id.is_none() || has_device(ctx, &key).await?);
+        && match (&candidate.switch, candidate.sub_user_id) {
+            (Some(switch), _) => !second_factor::available_factors(&ctx.db, &switch.own, None)
+                .await?
+                .is_empty(),
+            (None, None) => true,
+            (None, Some(_)) => has_device(ctx, &key).await?,
+        };
     let trusted = challenges::is_trusted_device(&ctx.db, &key, device_token, now).await?;
     if protected && !trusted {
         let challenge = challenges::issue(ctx, meta, &candidate, now).await?;
@@ -343,16 +375,17 @@ pub async fn finish(
             return Err(password_guard::invalid_credentials());
         }
     }
-    let session = sessions::open(
-        &txn,
-        ctx,
-        candidate.account.id,
+    if let (Some(switch), Some(member_id)) = (&candidate.switch, candidate.sub_user_id) {
+        collaboration::record_switch_in(&txn, &candidate.account, member_id, switch, meta, now)
+            .await?;
+    }
+    let whom = SessionFor {
+        account_id: candidate.account.id,
         site,
-        candidate.sub_user_id,
-        meta,
-        now,
-    )
-    .await?;
+        sub_user_id: candidate.sub_user_id,
+        collaborator_account_id: candidate.switch.as_ref().map(|s| s.own.id),
+    };
+    let session = sessions::open(&txn, ctx, whom, meta, now).await?;
     let attempt = LoginAttempt {
         account_id: Some(candidate.account.id),
         sub_user_id: candidate.sub_user_id,
@@ -361,7 +394,9 @@ pub async fn finish(
     };
     // Assessed before this sign-in is recorded: it compares with the earlier ones.
     let written = anomaly::notice_if_due(ctx, &txn, &candidate, meta, trusted, now).await?;
-    audit::record_login(&txn, attempt, meta, now).await?;
+    if candidate.switch.is_none() {
+        audit::record_login(&txn, attempt, meta, now).await?;
+    }
     txn.commit().await?;
     written.dispatch(ctx, now).await;
     Ok(SignInOutcome::Session(session))
