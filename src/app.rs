@@ -403,11 +403,17 @@ async fn console_graphql(
         },
         None => None,
     };
-    let (principal, account) = signed_in.unzip();
-    let request_state = RequestState {
-        principal,
-        account,
-        meta: request_meta(peer, &state.trusted_proxies, &headers),
+    let request_state = match signed_in {
+        Some(signed_in) => RequestState {
+            principal: Some(signed_in.principal),
+            account: Some(signed_in.account),
+            session: Some(signed_in.session),
+            meta: request_meta(peer, &state.trusted_proxies, &headers),
+        },
+        None => RequestState {
+            meta: request_meta(peer, &state.trusted_proxies, &headers),
+            ..RequestState::default()
+        },
     };
     let mut request = loaders::register(request.data(request_state), &state.app.db);
     if let Err(refused) = graphql::limits::enforce(&mut request, &state.limits) {

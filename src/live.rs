@@ -54,7 +54,7 @@ pub async fn upgrade(
                         .ok_or_else(|| async_graphql::Error::new("sign in first"))?;
                     let now = app.clock.now();
                     let principal = match sessions::authenticate(&app, &token, now).await {
-                        Ok(Some((principal, _))) => principal,
+                        Ok(Some(signed_in)) => signed_in.principal,
                         Ok(None) => {
                             return Err(async_graphql::Error::new(
                                 "the session is unknown, expired or revoked",

@@ -29,6 +29,8 @@ pub struct Model {
     /// COL-01: set when a collaborator acts in `account_id` as member `sub_user_id`: the
     /// collaborator's own account.
     pub collaborator_account_id: Option<i64>,
+    /// LOG-10: kept coarsely (at most once a minute), never on every request.
+    pub last_used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

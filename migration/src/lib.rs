@@ -13,6 +13,7 @@ mod m20261203_000005_lockouts_by_identifier;
 mod m20261203_000006_recovery;
 mod m20261203_000007_notices;
 mod m20261203_000008_collaborator_sessions;
+mod m20261203_000009_session_activity;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_recovery::Migration),
             Box::new(m20261203_000007_notices::Migration),
             Box::new(m20261203_000008_collaborator_sessions::Migration),
+            Box::new(m20261203_000009_session_activity::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! Pure business rules of RULES.md: parsing newtypes, site policy, status and lockout logic.
 
 pub mod cancellation;
+pub mod client;
 pub mod email;
 pub mod enums;
 pub mod identity;

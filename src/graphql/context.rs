@@ -14,6 +14,8 @@ pub struct RequestState {
     pub principal: Option<Principal>,
     /// The principal's root account as read at authentication (saves the page a query).
     pub account: Option<entity::accounts::Model>,
+    /// The session as read at authentication (`viewer.session`, LOG-10).
+    pub session: Option<entity::sessions::Model>,
     pub meta: RequestMeta,
 }
 

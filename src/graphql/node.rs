@@ -7,6 +7,7 @@ use super::types::{
     access_key::AccessKey,
     account::Account,
     cancellation::Cancellation,
+    device::{Session, TrustedDevice},
     events::{AuditEvent, LoginEvent},
     login_method::LoginMethod,
     member::SubUser,
@@ -34,6 +35,8 @@ pub enum NodeKind {
     Cancellation,
     RecoveryApplication,
     Message,
+    Session,
+    TrustedDevice,
 }
 
 impl NodeKind {
@@ -52,6 +55,8 @@ impl NodeKind {
             Self::Cancellation => "Cancellation",
             Self::RecoveryApplication => "RecoveryApplication",
             Self::Message => "Message",
+            Self::Session => "Session",
+            Self::TrustedDevice => "TrustedDevice",
         }
     }
 
@@ -70,6 +75,8 @@ impl NodeKind {
             Self::Cancellation,
             Self::RecoveryApplication,
             Self::Message,
+            Self::Session,
+            Self::TrustedDevice,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -121,6 +128,8 @@ pub enum Node {
     Cancellation(Cancellation),
     RecoveryApplication(RecoveryApplication),
     Message(Message),
+    Session(Session),
+    TrustedDevice(TrustedDevice),
 }
 
 #[cfg(test)]

@@ -115,6 +115,8 @@ impl Feed {
         loop {
             tokio::select! {
                 received = self.events.recv() => match received {
+                    Ok(LiveEvent { kind: EventKind::SessionEnded { session_id }, .. })
+                        if session_id == self.live.principal.session_id => return None,
                     Ok(event) if self.concerns(&event) => return Some(event.kind),
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return None,
@@ -122,7 +124,7 @@ impl Feed {
                 _ = self.check.tick() => {
                     let now = self.app.clock.now();
                     match sessions::authenticate(&self.app, &self.live.token, now).await {
-                        Ok(Some((principal, _))) if principal.session_id == self.live.principal.session_id => {}
+                        Ok(Some(signed_in)) if signed_in.principal.session_id == self.live.principal.session_id => {}
                         _ => return None,
                     }
                 }
@@ -137,6 +139,7 @@ impl Feed {
                 EventKind::MessageAdded { .. } => event.sub_user_id == principal.sub_user_id,
                 // The verification page belongs to the root account.
                 EventKind::VerificationChanged { .. } => principal.sub_user_id.is_none(),
+                EventKind::SessionEnded { .. } => false,
             }
     }
 }

@@ -24,11 +24,27 @@ pub struct LiveEvent {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventKind {
-    MessageAdded { message_id: i64 },
-    VerificationChanged { verification_id: i64 },
+    MessageAdded {
+        message_id: i64,
+    },
+    VerificationChanged {
+        verification_id: i64,
+    },
+    /// LOG-10: a session was ended; its live subscriptions close at once.
+    SessionEnded {
+        session_id: i64,
+    },
 }
 
 impl LiveEvent {
+    pub fn session_ended(account_id: i64, session_id: i64) -> Self {
+        Self {
+            account_id,
+            sub_user_id: None,
+            kind: EventKind::SessionEnded { session_id },
+        }
+    }
+
     pub fn message(account_id: i64, sub_user_id: Option<i64>, message_id: i64) -> Self {
         Self {
             account_id,

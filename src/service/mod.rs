@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cancellation;
 pub mod codes;
 pub mod collaboration;
+pub mod devices;
 pub mod error;
 pub mod events;
 pub mod finders;

@@ -78,6 +78,7 @@ pub async fn open(
         user_agent: Set(meta.user_agent.clone()),
         password_change_only: Set(password_change_only),
         collaborator_account_id: Set(collaborator_account_id),
+        last_used_at: Set(Some(now)),
         ..Default::default()
     }
     .insert(conn)
@@ -89,14 +90,24 @@ pub async fn open(
     })
 }
 
+/// Whom a token stands for, with the rows authentication read.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub principal: Principal,
+    /// The root account the session acts in.
+    pub account: entity::accounts::Model,
+    pub session: entity::sessions::Model,
+}
+
 /// The principal a bearer token or cookie stands for, with its root account row (one
-/// statement); `None` when the session is unknown, expired, revoked, or its account can
-/// no longer sign in.
+/// statement, and a second at most once a minute to note the session's use, LOG-10);
+/// `None` when the session is unknown, expired, revoked, or its account can no longer
+/// sign in.
 pub async fn authenticate(
     ctx: &AppContext,
     token: &str,
     now: DateTime<Utc>,
-) -> ServiceResult<Option<(Principal, entity::accounts::Model)>> {
+) -> ServiceResult<Option<SignedIn>> {
     use entity::{accounts, sessions};
     let owner = sessions::Entity::belongs_to(accounts::Entity)
         .from(sessions::Column::AccountId)
@@ -130,7 +141,15 @@ pub async fn authenticate(
         password_change_only: session.password_change_only,
         collaborator_account_id: session.collaborator_account_id,
     };
-    Ok(Some((principal, account)))
+    // A missed note of use is no reason to refuse the request.
+    if let Err(err) = super::devices::note_use(&ctx.db, &session, now).await {
+        tracing::warn!(error = %err, "could not note a session's use");
+    }
+    Ok(Some(SignedIn {
+        principal,
+        account,
+        session,
+    }))
 }
 
 /// REC-02: the password is changed; the session may do everything again.

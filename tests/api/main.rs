@@ -34,6 +34,7 @@ mod resilience;
 mod review;
 mod schema;
 mod security;
+mod sessions_devices;
 mod sign_in;
 mod verification;
 mod verification_enterprise;

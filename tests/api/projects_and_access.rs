@@ -936,6 +936,9 @@ const MUTATION_ACCESS: &[(&str, Access)] = &[
     ("setAccessKeyStatus", Access::OwnScope),
     ("deleteAccessKey", Access::OwnScope),
     ("markMessagesRead", Access::OwnScope),
+    // LOG-10: each principal its own sessions and trusted devices.
+    ("revokeSession", Access::OwnScope),
+    ("forgetTrustedDevice", Access::OwnScope),
     // MFA devices (SUB-08): a sub-user binds and unbinds its own; naming another sub-user
     // is FORBIDDEN (tested in mfa.rs); the root may name any of its sub-users.
     ("beginVirtualMfaBinding", Access::OwnScope),
@@ -1606,6 +1609,47 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
         .as_str()
         .unwrap_or_else(|| panic!("a challenge for B: {out}"))
         .to_owned();
+    // B trusts a device on a second sign-in: B's session and trusted device IDs (LOG-10).
+    let out = mutate(
+        &app,
+        &schema,
+        None,
+        "signIn",
+        json!({ "site": "CHINA", "email": b.email, "password": PASSWORD }),
+    )
+    .await;
+    let second = out["data"]["signIn"]["challenge"]["id"].clone();
+    app.advance(61).await;
+    let code = app.code_for("EMAIL", &b.email, "LOGIN_CHALLENGE").await;
+    let out = mutate(
+        &app,
+        &schema,
+        None,
+        "completeLoginChallenge",
+        json!({ "challengeId": second, "secondFactor": { "channel": "EMAIL", "code": code },
+                "trustDevice": true }),
+    )
+    .await;
+    let b_second_token = out["data"]["completeLoginChallenge"]["session"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("B's second session: {out}"))
+        .to_owned();
+    let out = app
+        .gql_as(
+            Some(&b_second_token),
+            "{ viewer { session { id } trustedDevices { id } } }",
+            json!({}),
+        )
+        .await;
+    let b_session = out["data"]["viewer"]["session"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b_device = out["data"]["viewer"]["trustedDevices"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("B's trusted device: {out}"))
+        .to_owned();
+    app.advance(61).await;
     // A's own second factor, to try on B's challenge.
     let a_code = app.code_for("EMAIL", &a.email, "LOGIN_CHALLENGE").await;
     // B's MFA objects: a device on B's sub-user and a pending binding of B's root, tried
@@ -1674,6 +1718,8 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
         &b_challenge,
         &b_binding,
         &b_message,
+        &b_session,
+        &b_device,
     ]
     .into_iter()
     .cloned()
@@ -1845,6 +1891,16 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
             json!({ "messageIds": [b_message] }),
             Refusal::NotFound,
         ),
+        (
+            "revokeSession",
+            json!({ "sessionId": b_session }),
+            Refusal::NotFound,
+        ),
+        (
+            "forgetTrustedDevice",
+            json!({ "deviceId": b_device }),
+            Refusal::NotFound,
+        ),
     ];
 
     // Every ID field of every mutation is attacked with one of B's IDs.
@@ -1902,6 +1958,8 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
         ("removeSubUserMfaDevice", "subUserId"),
         ("setMessageCategories", "subUserId"),
         ("markMessagesRead", "messageIds"),
+        ("revokeSession", "sessionId"),
+        ("forgetTrustedDevice", "deviceId"),
     ] {
         assert!(
             required.contains(&(name.to_owned(), field.to_owned())),
@@ -1954,6 +2012,24 @@ async fn no_mutation_reaches_another_root_account(app: TestApp) {
 
     // RULE SUB-08: B's account is exactly as it was.
     assert_eq!(snapshot(&app, &b.token).await, b_before);
+    // RULE LOG-10: B's sessions and trusted devices are B's alone to end.
+    let out = app
+        .gql_as(
+            Some(&b_second_token),
+            "{ viewer { session { id } trustedDevices { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        out["data"]["viewer"]["session"]["id"],
+        b_session.as_str(),
+        "{out}"
+    );
+    assert_eq!(
+        out["data"]["viewer"]["trustedDevices"][0]["id"],
+        b_device.as_str(),
+        "{out}"
+    );
     // RULE SUB-08: B's MFA device and pending binding are untouched, A bound nothing.
     assert_eq!(
         mfa::sub_user_device(&app, &b.token, &b.sub).await,
@@ -2132,6 +2208,23 @@ async fn node_lookups_never_return_another_accounts_objects(app: TestApp) {
             }
         }
         assert_no_leak(&out, &secrets, "nodes");
+    }
+    // RULE LOG-10: a session's node ID resolves for its own principal only: not for
+    // another account, nor for a sub-user of the same account.
+    let b_session = app
+        .gql_as(Some(&b.token), "{ viewer { session { id } } }", json!({}))
+        .await["data"]["viewer"]["session"]["id"]
+        .clone();
+    let out = app
+        .gql_as(Some(&b.token), NODE, json!({ "id": b_session }))
+        .await;
+    assert_eq!(out["data"]["node"]["__typename"], "Session", "{out}");
+    for token in [&b.sub_token, &a.token, &a.sub_token] {
+        let out = app
+            .gql_as(Some(token), NODE, json!({ "id": b_session }))
+            .await;
+        assert!(out["errors"].is_null(), "{out}");
+        assert_eq!(out["data"]["node"], Value::Null, "{out}");
     }
     // Signed out, nothing resolves.
     let out = app.gql(NODE, json!({ "id": a.project })).await;

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod cancellation;
 pub mod collaboration;
+pub mod devices;
 pub mod inputs;
 pub mod member_credentials;
 pub mod members;
@@ -29,4 +30,5 @@ pub struct Mutation(
     member_credentials::MemberCredentialsMutation,
     messages::MessagesMutation,
     collaboration::CollaborationMutation,
+    devices::DevicesMutation,
 );

@@ -16,6 +16,7 @@ use crate::{
     },
     service::{
         accounts, codes,
+        events::LiveEvent,
         registration::{self, Registration},
         sessions,
         sign_in::challenges,
@@ -401,9 +402,14 @@ impl SignInMutation {
             .await
             .map(|_| ())
         } else {
-            sessions::revoke(db, principal.session_id, now)
-                .await
-                .map(|_| ())
+            let ended = sessions::revoke(db, principal.session_id, now).await;
+            if matches!(ended, Ok(true)) {
+                // Its open subscriptions close now, on every instance (LOG-10).
+                let app = context::app(ctx);
+                let event = LiveEvent::session_ended(principal.account_id, principal.session_id);
+                app.events.publish(db, event).await;
+            }
+            ended.map(|_| ())
         };
         result.map_err(top_level)?;
         context::clear_session_cookie(ctx);

@@ -12,6 +12,7 @@ use super::{
         access_key::AccessKey,
         account::Account,
         cancellation::Cancellation,
+        device::{Session, TrustedDevice},
         events::{AuditEvent, LoginEvent},
         login_method::LoginMethod,
         member::SubUser,
@@ -258,6 +259,25 @@ async fn load_kind(
             rows.into_iter()
                 .map(|row| Ok((row.id, Node::Message(read::<_, Message>(row)?))))
                 .collect()
+        }
+        NodeKind::Session => {
+            let now = context::now(ctx);
+            let db = &context::app(ctx).db;
+            let rows = crate::service::devices::owned_sessions(db, principal, pks, now).await?;
+            let current = principal.session_id;
+            Ok(rows
+                .into_iter()
+                .map(|row| (row.id, Node::Session(Session::new(row, current))))
+                .collect())
+        }
+        NodeKind::TrustedDevice => {
+            let now = context::now(ctx);
+            let db = &context::app(ctx).db;
+            let rows = crate::service::devices::owned_devices(db, principal, pks, now).await?;
+            Ok(rows
+                .into_iter()
+                .map(|row| (row.id, Node::TrustedDevice(TrustedDevice::from(row))))
+                .collect())
         }
         NodeKind::MfaDevice => Ok(finders::owned_devices(&context::app(ctx).db, owner, pks)
             .await?

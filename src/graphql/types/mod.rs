@@ -3,6 +3,7 @@
 pub mod access_key;
 pub mod account;
 pub mod cancellation;
+pub mod device;
 pub mod enums;
 pub mod events;
 pub mod login_method;

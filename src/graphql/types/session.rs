@@ -3,7 +3,13 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{account::Account, enums::MessageCategory, member::SubUser, message::Message};
+use super::{
+    account::Account,
+    device::{Session, TrustedDevice},
+    enums::MessageCategory,
+    member::SubUser,
+    message::Message,
+};
 use crate::{
     graphql::{
         connection::{Conn, connection, page_complexity, page_request},
@@ -11,7 +17,7 @@ use crate::{
         errors::top_level,
     },
     service::{
-        Principal, accounts, collaboration, members,
+        Principal, ServiceError, accounts, collaboration, devices, members,
         messages::{self, MessageFilter},
         sessions::OpenedSession,
         sign_in::challenges::IssuedChallenge,
@@ -111,10 +117,49 @@ impl Viewer {
             .collect()
     }
 
-    async fn session(&self) -> Session {
-        Session {
-            expires_at: self.0.session_expires_at,
-        }
+    /// The session that sent this request.
+    async fn session(&self, ctx: &Context<'_>) -> async_graphql::Result<Session> {
+        let row = context::state(ctx)
+            .session
+            .clone()
+            .filter(|s| s.id == self.0.session_id)
+            .ok_or_else(|| top_level(ServiceError::Unauthenticated))?;
+        Ok(Session::new(row, self.0.session_id))
+    }
+
+    /// The signed-in principal's live sessions, newest first (LOG-10).
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<Session>> {
+        let request = page_request(first, after)?;
+        let now = context::now(ctx);
+        let db = &context::app(ctx).db;
+        let page = devices::sessions(db, &self.0, request.after_key, request.limit, now)
+            .await
+            .map_err(top_level)?;
+        let current = self.0.session_id;
+        connection(
+            page,
+            request,
+            |s| s.id,
+            |row| Ok::<_, ServiceError>(Session::new(row, current)),
+        )
+    }
+
+    /// Devices that skip login protection (MFA-06), newest first (LOG-10).
+    async fn trusted_devices(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<TrustedDevice>> {
+        let now = context::now(ctx);
+        let rows = devices::trusted_devices(&context::app(ctx).db, &self.0, now)
+            .await
+            .map_err(top_level)?;
+        Ok(rows.into_iter().map(TrustedDevice::from).collect())
     }
 }
 
@@ -127,12 +172,6 @@ pub struct Collaboration {
     /// under it are not reachable from here (switch in to see them).
     pub member: SubUser,
     pub since: DateTime<Utc>,
-}
-
-/// The current session.
-#[derive(Debug, Clone, SimpleObject)]
-pub struct Session {
-    pub expires_at: DateTime<Utc>,
 }
 
 /// A new session's secret, handed out once.

@@ -191,6 +191,8 @@ pub async fn complete(
             created_at: Set(now),
             expires_at: Set(now + policy.trusted_device_ttl),
             revoked_at: Set(None),
+            client_address: Set(meta.client_address.clone()),
+            user_agent: Set(meta.user_agent.clone()),
             ..Default::default()
         }
         .insert(&txn)
