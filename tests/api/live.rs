@@ -613,7 +613,51 @@ async fn a_verification_decided_by_the_bank_is_pushed_live(app: TestApp) {
     assert_eq!(data["verificationChanged"]["state"], "APPROVED");
 }
 
+/// Well under the 2 s session check: only the ended session's event closes a
+/// subscription this fast.
+const AT_ONCE: Duration = Duration::from_millis(700);
+
+async fn a_session_ended_from_another_closes_its_subscriptions_at_once(app: TestApp) {
+    let email = "live-revoked@example.com";
+    let (first, _) = app.register_email("CHINA", email).await;
+    let second = session_token(&sign_in(&app, "CHINA", email, PASSWORD, None).await);
+    let mut ending = Live::signed_in(&app, Auth::Bearer(&first), json!({})).await;
+    ending.subscribe("m", MESSAGE_ADDED).await;
+    ending.sync().await;
+    let listed = app
+        .gql_as(
+            Some(&second),
+            "{ viewer { sessions { edges { node { id current } } } } }",
+            json!({}),
+        )
+        .await;
+    let first_id = listed["data"]["viewer"]["sessions"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["current"] == false)
+        .map(|e| e["node"]["id"].clone())
+        .unwrap_or_else(|| panic!("{listed}"));
+    let out = app
+        .mutate(
+            Some(&second),
+            "mutation($i: RevokeSessionInput!) { revokeSession(input: $i) {
+                userErrors { code } sessionCount } }",
+            "revokeSession",
+            json!({ "sessionId": first_id }),
+        )
+        .await;
+    assert_eq!(out["sessionCount"], 1, "{out}");
+    // RULE LOG-10: the ended session's live subscriptions close at once.
+    match ending.receive(Instant::now() + AT_ONCE).await {
+        Received::Message(m) if m["type"] == "complete" => {}
+        Received::Closed(..) => {}
+        other => panic!("the revoked session's subscription should end at once, got {other:?}"),
+    }
+}
+
 db_test!(
+    a_session_ended_from_another_closes_its_subscriptions_at_once,
     messages_and_verification_changes_arrive_within_two_seconds,
     a_connection_signs_in_by_header_cookie_or_init_payload_or_is_closed,
     a_subscriber_sees_only_its_own_principals_events,
