@@ -15,6 +15,7 @@ use axum::{
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    cors::CorsLayer,
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -77,6 +78,8 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
     }
     let trusted_proxies = TrustedProxies::parse(&args.trusted_proxies)
         .map_err(|e| StartError::Config(format!("--trusted-proxies: {e}")))?;
+    let cors = crate::cors::layer(&args.cors_origins)
+        .map_err(|e| StartError::Config(format!("--cors-origins: {e}")))?;
     // Checked before the database is touched: a misconfigured start migrates nothing.
     let configured_secret = configured_secret(args)?;
     check_ops_token(args)?;
@@ -140,7 +143,7 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         graphiql: args.graphiql_enabled(),
     };
     Ok(BuiltApp {
-        router: router(state.clone(), args),
+        router: router(state.clone(), args, cors),
         state,
     })
 }
@@ -213,10 +216,15 @@ fn load_policies(args: &ServeArgs) -> Result<Policies, StartError> {
         .map_err(|e| StartError::Config(format!("policy file {}: {e}", path.display())))
 }
 
-fn router(state: AppState, args: &ServeArgs) -> Router {
-    Router::new()
+fn router(state: AppState, args: &ServeArgs, cors: Option<CorsLayer>) -> Router {
+    let mut console = Router::new()
         .route("/", get(graphiql_page))
-        .route("/graphql", get(console_get).post(console_graphql))
+        .route("/graphql", get(console_get).post(console_graphql));
+    // Only the console API is offered across origins; the ops API never is.
+    if let Some(cors) = cors {
+        console = console.layer(cors);
+    }
+    console
         .route("/ops/graphql", get(ops_graphql).post(ops_graphql))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

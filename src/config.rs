@@ -120,6 +120,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCOUNT_CENTER_DB_POOL", default_value_t = 16)]
     pub db_pool: u32,
 
+    /// Origins (exact, e.g. `https://console.example.com`) whose pages may call the console
+    /// API with credentials; none by default (same origin only).
+    #[arg(long, env = "ACCOUNT_CENTER_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
     /// Serve GraphiQL (default: on, off in production).
     #[arg(long, env = "ACCOUNT_CENTER_GRAPHIQL", value_parser = clap::builder::BoolishValueParser::new())]
     pub graphiql: Option<bool>,
@@ -187,6 +192,7 @@ impl ServeArgs {
             body_limit: 1024 * 1024,
             request_timeout_secs: 30,
             db_pool: 16,
+            cors_origins: Vec::new(),
             graphiql: None,
             introspection: None,
             scheduler_interval_secs: 60,

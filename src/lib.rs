@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod cors;
 pub mod crypto;
 pub mod db;
 pub mod domain;

@@ -14,6 +14,7 @@ mod seed;
 mod accounts;
 mod cancellation;
 mod console_page;
+mod cors;
 mod http;
 mod instances;
 mod limits;
