@@ -448,6 +448,29 @@ async fn a_collaborator_sees_its_root_accounts_and_switches_in_and_back(app: Tes
         viewer(&app, &home).await["collaborations"][0]["member"]["id"],
         member.as_str()
     );
+
+    // From one root account straight into another.
+    let in_d = add_collaborator(&app, &d.token, &c.id).await;
+    let listed: Vec<Value> = viewer(&app, &home).await["collaborations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["rootAccountId"].clone())
+        .collect();
+    // RULE COL-01: every root account it collaborates on, oldest membership first.
+    assert_eq!(listed, vec![json!(b.id), json!(d.id)]);
+    let in_b = switch_into(&app, &home, &b.id).await;
+    let across = switch_into(&app, &in_b, &d.id).await;
+    let inside = viewer(&app, &across).await;
+    // RULE COL-01: a switched session switches on, as the member of the other account.
+    assert_eq!(inside["account"]["accountId"], d.id.as_str(), "{inside}");
+    assert_eq!(inside["subUser"]["id"], in_d.as_str(), "{inside}");
+    assert_eq!(viewer(&app, &in_b).await, Value::Null);
+    let back = session_of(&switch(&app, &across, json!({})).await);
+    assert_eq!(
+        viewer(&app, &back).await["account"]["accountId"],
+        c.id.as_str()
+    );
 }
 
 // --- COL-01, SUB-08: a sub-user's permissions, none of its own account's data -----------
@@ -791,7 +814,52 @@ async fn login_protection_asks_the_collaborator_for_its_own_second_factor(app: T
     let home = sign_in(&app, &c.email, PASSWORD).await;
     let out = switch(&app, &home, json!({ "rootAccountId": b.id })).await;
     assert_eq!(out["session"], Value::Null, "{out}");
-    assert!(out["challenge"]["id"].is_string(), "{out}");
+    let challenge = out["challenge"]["id"].clone();
+    assert!(challenge.is_string(), "{out}");
+
+    // A code to the collaborator's security e-mail answers it too; one to the root's not.
+    app.advance(61).await;
+    let b_mail = app.code_for("EMAIL", &b.email, "LOGIN_CHALLENGE").await;
+    let out = complete(json!({ "challengeId": challenge,
+        "secondFactor": { "channel": "EMAIL", "code": b_mail } }))
+    .await;
+    // RULE COL-02: the root's security e-mail does not answer for the collaborator.
+    assert_eq!(error_code(&out), "INVALID_CODE", "{out}");
+    let c_mail = app.code_for("EMAIL", &c.email, "LOGIN_CHALLENGE").await;
+    let out = complete(json!({ "challengeId": challenge,
+        "secondFactor": { "channel": "EMAIL", "code": c_mail } }))
+    .await;
+    // RULE COL-02: the collaborator's own security e-mail does.
+    let by_mail = session_of(&out);
+    assert_eq!(
+        viewer(&app, &by_mail).await["subUser"]["id"],
+        member.as_str()
+    );
+
+    // A switch still waiting for its second factor ends with the collaborator's password.
+    let home = sign_in(&app, &c.email, PASSWORD).await;
+    let out = switch(&app, &home, json!({ "rootAccountId": b.id })).await;
+    let pending = out["challenge"]["id"].clone();
+    assert!(pending.is_string(), "{out}");
+    let other = sign_in(&app, &c.email, PASSWORD).await;
+    let changed = app
+        .mutate(
+            Some(&other),
+            CHANGE_PASSWORD,
+            "changePassword",
+            json!({ "currentPassword": PASSWORD, "newPassword": "Another#456" }),
+        )
+        .await;
+    assert_eq!(changed["userErrors"], json!([]), "{changed}");
+    // RULE LOG-09: the password change ended its switched sessions...
+    assert_eq!(viewer(&app, &by_mail).await, Value::Null);
+    let c_code = mfa::fresh_code(&app, &c_secret).await;
+    let out = complete(json!({ "challengeId": pending,
+        "secondFactor": { "mfaCode": c_code } }))
+    .await;
+    // ...and the switch half done opens nothing.
+    assert_eq!(error_code(&out), "NOT_FOUND", "{out}");
+    assert_eq!(out["session"], Value::Null, "{out}");
 }
 
 // --- COL-03: removal and leaving --------------------------------------------------------
