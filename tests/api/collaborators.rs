@@ -1204,6 +1204,61 @@ async fn removing_a_collaborator_with_requests_in_flight_leaves_nothing_behind(a
     );
 }
 
+async fn a_switch_racing_the_removal_leaves_no_live_session(app: TestApp) {
+    let b = root(&app, "swrace-b").await;
+    let c = root(&app, "swrace-c").await;
+    verify(&app, &c.token, 181).await;
+    let c_pk = account_pk(&app, &c.id).await;
+    let mut opened = 0;
+    for round in 0..3 {
+        let member = add_collaborator(&app, &b.token, &c.id).await;
+        let mut homes = Vec::new();
+        for _ in 0..6 {
+            homes.push(sign_in(&app, &c.email, PASSWORD).await);
+        }
+        let switches: Vec<_> = homes
+            .into_iter()
+            .map(|home| {
+                let app = app.clone();
+                let root_id = b.id.clone();
+                tokio::spawn(async move {
+                    post(
+                        &app,
+                        &home,
+                        SWITCH,
+                        json!({ "i": { "rootAccountId": root_id } }),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let out = delete_member(&app, &b.token, &member).await;
+        assert_eq!(out["deletedId"], member.as_str(), "round {round}: {out}");
+        for task in switches {
+            let (status, body) = task.await.expect("switch task");
+            assert!(status < 500, "{status}: {body}");
+            assert!(body.get("errors").is_none(), "round {round}: {body}");
+            let payload = &body["data"]["switchAccount"];
+            if let Some(token) = payload["session"]["token"].as_str() {
+                opened += 1;
+                // RULE COL-03: a switch that won the race ended with the removal.
+                assert_eq!(viewer(&app, token).await, Value::Null, "round {round}");
+            } else {
+                // RULE COL-03: one that lost it opened nothing.
+                assert_not_a_collaborator(payload);
+            }
+        }
+        let live = entity::sessions::Entity::find()
+            .filter(entity::sessions::Column::CollaboratorAccountId.eq(c_pk))
+            .filter(entity::sessions::Column::RevokedAt.is_null())
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert!(live.is_empty(), "round {round}: {live:?}");
+    }
+    eprintln!("switches opened before the removal: {opened} of 18");
+}
+
 db_test!(
     a_collaborator_sees_its_root_accounts_and_switches_in_and_back,
     a_switched_collaborator_has_a_sub_users_permissions_only,
@@ -1213,4 +1268,5 @@ db_test!(
     a_cancelled_collaborator_leaves_every_root_account,
     the_collaborators_password_change_ends_its_switched_sessions,
     removing_a_collaborator_with_requests_in_flight_leaves_nothing_behind,
+    a_switch_racing_the_removal_leaves_no_live_session,
 );
