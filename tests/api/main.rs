@@ -13,6 +13,7 @@ mod seed;
 
 mod accounts;
 mod cancellation;
+mod collaborators;
 mod console_page;
 mod cors;
 mod http;

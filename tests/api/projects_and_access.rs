@@ -32,7 +32,7 @@ const INTROSPECT: &str = "{ __schema {
 
 /// One mutation as the schema serves it.
 #[derive(Debug, Clone)]
-struct MutationShape {
+pub(crate) struct MutationShape {
     /// The type of its single `input` argument.
     input_type: String,
     /// The payload type it returns.
@@ -81,7 +81,7 @@ fn collect_id_fields(
 }
 
 /// Every mutation the console serves, by name.
-async fn served_mutations(app: &TestApp) -> BTreeMap<String, MutationShape> {
+pub(crate) async fn served_mutations(app: &TestApp) -> BTreeMap<String, MutationShape> {
     let out = app.gql(INTROSPECT, json!({})).await;
     assert!(out["errors"].is_null(), "{out}");
     let types: BTreeMap<String, Value> = out["data"]["__schema"]["types"]
@@ -164,7 +164,7 @@ fn selection(payload_type: &str) -> &'static str {
 }
 
 /// Calls mutation `name` with `input`, typed as the schema says; returns the whole answer.
-async fn mutate(
+pub(crate) async fn mutate(
     app: &TestApp,
     schema: &BTreeMap<String, MutationShape>,
     token: Option<&str>,
@@ -257,14 +257,19 @@ async fn create_project(
     out["project"].clone()
 }
 
-async fn project_id(app: &TestApp, token: &str, name: &str) -> String {
+pub(crate) async fn project_id(app: &TestApp, token: &str, name: &str) -> String {
     create_project(app, token, name, None).await["id"]
         .as_str()
         .unwrap()
         .to_owned()
 }
 
-async fn set_project_status(app: &TestApp, token: &str, id: &str, enable: bool) -> Value {
+pub(crate) async fn set_project_status(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    enable: bool,
+) -> Value {
     let query = if enable {
         ENABLE_PROJECT
     } else {
@@ -273,7 +278,12 @@ async fn set_project_status(app: &TestApp, token: &str, id: &str, enable: bool) 
     payload(app, token, query, json!({ "projectId": id })).await
 }
 
-async fn create_sub_user(app: &TestApp, token: &str, name: &str, console: bool) -> String {
+pub(crate) async fn create_sub_user(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    console: bool,
+) -> String {
     let input = if console {
         json!({ "name": name, "password": PASSWORD })
     } else {
@@ -307,7 +317,11 @@ async fn create_recipient(app: &TestApp, token: &str, name: &str, email: &str) -
 }
 
 /// A new key (of the root when `sub_user` is None): (global ID, secretId).
-async fn create_key(app: &TestApp, token: &str, sub_user: Option<&str>) -> (String, String) {
+pub(crate) async fn create_key(
+    app: &TestApp,
+    token: &str,
+    sub_user: Option<&str>,
+) -> (String, String) {
     let input = match sub_user {
         Some(id) => json!({ "subUserId": id }),
         None => json!({}),
@@ -327,7 +341,7 @@ async fn create_key(app: &TestApp, token: &str, sub_user: Option<&str>) -> (Stri
     )
 }
 
-async fn add_member(app: &TestApp, token: &str, project: &str, member: &str) -> Value {
+pub(crate) async fn add_member(app: &TestApp, token: &str, project: &str, member: &str) -> Value {
     payload(
         app,
         token,
@@ -396,7 +410,7 @@ async fn members_page(
     out["data"]["node"]["members"].clone()
 }
 
-fn top_level_code(out: &Value) -> String {
+pub(crate) fn top_level_code(out: &Value) -> String {
     out["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_default()
@@ -420,7 +434,12 @@ async fn verify_individual(app: &TestApp, token: &str, name: &str, seq: u32) -> 
 }
 
 /// A pending enterprise verification by corporate remittance: (its ID, the amount paid).
-async fn pending_remittance(app: &TestApp, token: &str, name: &str, seq: u32) -> (String, String) {
+pub(crate) async fn pending_remittance(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    seq: u32,
+) -> (String, String) {
     let out = payload(
         app,
         token,
@@ -448,7 +467,7 @@ async fn pending_remittance(app: &TestApp, token: &str, name: &str, seq: u32) ->
     (id, amount)
 }
 
-async fn login_method_ids(app: &TestApp, token: &str) -> Vec<(String, String)> {
+pub(crate) async fn login_method_ids(app: &TestApp, token: &str) -> Vec<(String, String)> {
     let out = app
         .gql_as(
             Some(token),
@@ -480,7 +499,7 @@ const SNAPSHOT: &str = "{ viewer { account { id accountId nickname status loginP
     projects(first: 20, includeDisabled: true) { totalCount edges { node { id name description
         status disabledAt members(first: 20) { totalCount edges { node { id } } } } } } } } }";
 
-async fn snapshot(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn snapshot(app: &TestApp, token: &str) -> Value {
     let out = app.gql_as(Some(token), SNAPSHOT, json!({})).await;
     assert!(out["errors"].is_null(), "{out}");
     assert!(out["data"]["viewer"]["account"].is_object(), "{out}");
@@ -906,7 +925,7 @@ async fn project_members_and_projects_page_by_keyset(app: TestApp) {
 // ---------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
+pub(crate) enum Access {
     /// The root's alone: a sub-user gets a top-level FORBIDDEN.
     RootOnly,
     /// Allowed for sub-users, within their own scope (own password, keys, session).
@@ -917,7 +936,7 @@ enum Access {
 
 /// Every console mutation. A mutation the server serves without an entry here fails
 /// `sub_users_are_forbidden_every_root_only_mutation`.
-const MUTATION_ACCESS: &[(&str, Access)] = &[
+pub(crate) const MUTATION_ACCESS: &[(&str, Access)] = &[
     ("sendVerificationCode", Access::Public),
     ("registerAccount", Access::Public),
     ("signIn", Access::Public),
@@ -980,25 +999,25 @@ const MUTATION_ACCESS: &[(&str, Access)] = &[
 ];
 
 /// The root account of the SUB-08 (a) scenario and its objects.
-struct RootFixture {
-    token: String,
-    account_id: String,
-    login_method: String,
-    verification: String,
-    remittance_amount: String,
+pub(crate) struct RootFixture {
+    pub(crate) token: String,
+    pub(crate) account_id: String,
+    pub(crate) login_method: String,
+    pub(crate) verification: String,
+    pub(crate) remittance_amount: String,
     /// The signed-in sub-user ("worker") and the others.
-    worker: String,
-    other: String,
-    idle: String,
-    root_key: String,
-    other_key: String,
-    project: String,
-    disabled_project: String,
+    pub(crate) worker: String,
+    pub(crate) other: String,
+    pub(crate) idle: String,
+    pub(crate) root_key: String,
+    pub(crate) other_key: String,
+    pub(crate) project: String,
+    pub(crate) disabled_project: String,
 }
 
 /// Inputs a root could use successfully (or nearly): a sub-user must get FORBIDDEN for
 /// each. Several for mutations where the target (its own ID or another's) matters.
-fn root_only_inputs(name: &str, f: &RootFixture) -> Vec<Value> {
+pub(crate) fn root_only_inputs(name: &str, f: &RootFixture) -> Vec<Value> {
     match name {
         "updateAccountInfo" => vec![json!({ "nickname": "set-by-sub-user" })],
         "changeSecurePhone" => vec![json!({ "newPhone": "13912345678", "newPhoneCode": "123456" })],

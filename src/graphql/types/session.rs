@@ -17,7 +17,7 @@ use crate::{
         errors::top_level,
     },
     service::{
-        Principal, ServiceError, accounts, collaboration, devices, members,
+        ErrorCode, Principal, ServiceError, accounts, collaboration, devices, members,
         messages::{self, MessageFilter},
         sessions::OpenedSession,
         sign_in::challenges::IssuedChallenge,
@@ -45,14 +45,22 @@ impl Viewer {
         Account::try_from(row).map_err(|e| top_level(e.into()))
     }
 
-    /// Set when a sub-user is signed in.
+    /// Set when a sub-user is signed in, or a collaborator acts in this root account
+    /// (COL-01).
     async fn sub_user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SubUser>> {
         let Some(id) = self.0.sub_user_id else {
             return Ok(None);
         };
         let row = members::owned(&context::app(ctx).db, self.0.account_id, id)
             .await
-            .map_err(top_level)?;
+            .map_err(|err| match err {
+                // Removed while this request was in flight (SUB-07, COL-03): its sessions
+                // went with it, so this one has ended, not been given bad input.
+                ServiceError::Refused(r) if r.code == ErrorCode::NotFound => {
+                    top_level(ServiceError::Unauthenticated)
+                }
+                other => top_level(other),
+            })?;
         SubUser::try_from(row)
             .map(Some)
             .map_err(|e| top_level(e.into()))
