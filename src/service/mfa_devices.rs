@@ -176,6 +176,10 @@ pub async fn confirm_virtual(
     now: DateTime<Utc>,
 ) -> ServiceResult<BoundDevice> {
     use entity::mfa_bindings::{Column, Entity};
+    if principal.collaborator_account_id.is_some() {
+        // COL-02: a collaborator's MFA device is its own account's, bound there.
+        return Err(ServiceError::Forbidden);
+    }
     let mut query =
         Entity::find_by_id(binding_id).filter(Column::AccountId.eq(principal.account_id));
     if let Some(own) = principal.sub_user_id {

@@ -573,13 +573,9 @@ async fn a_switched_collaborator_has_a_sub_users_permissions_only(app: TestApp) 
         json!({ "bindingId": pending["bindingId"], "code": code }),
     )
     .await;
-    // RULE COL-01: its own account's pending binding is not reachable from the switched
-    // session (it is looked up in the root account, where it does not exist).
-    assert_eq!(
-        error_code(&out["data"]["confirmVirtualMfaBinding"]),
-        "NOT_FOUND",
-        "{out}"
-    );
+    // RULE COL-02: its MFA device is bound in its own account, never from a switched
+    // session, whatever binding it names.
+    assert_eq!(top_level_code(&out), "FORBIDDEN", "{out}");
     sign_in(&app, &c.email, PASSWORD).await;
     let out = app
         .gql_as(
