@@ -32,6 +32,7 @@ use crate::{
         context::{CookiePolicy, RequestState, SESSION_COOKIE},
         loaders,
         ops::OpsSchema,
+        persisted::{Documents, Prepared},
     },
     http::{self as gql_http, ResponseType},
     ports::{SandboxClock, assembly::Adapters},
@@ -61,6 +62,8 @@ pub struct AppState {
     pub sandbox_clock: Option<Arc<SandboxClock>>,
     pub ops_token: Option<String>,
     pub graphiql: bool,
+    /// Persisted and trusted documents of the console API.
+    pub documents: Arc<Documents>,
 }
 
 /// A built application: its router and what tests and the binary need around it.
@@ -80,6 +83,12 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         .map_err(|e| StartError::Config(format!("--trusted-proxies: {e}")))?;
     let cors = crate::cors::layer(&args.cors_origins)
         .map_err(|e| StartError::Config(format!("--cors-origins: {e}")))?;
+    let trusted_documents = args
+        .trusted_documents
+        .as_deref()
+        .map(Documents::load_manifest)
+        .transpose()
+        .map_err(|e| StartError::Config(format!("--trusted-documents: {e}")))?;
     // Checked before the database is touched: a misconfigured start migrates nothing.
     let configured_secret = configured_secret(args)?;
     check_ops_token(args)?;
@@ -141,6 +150,7 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         sandbox_clock,
         ops_token: args.ops_token.clone().filter(|t| !t.is_empty()),
         graphiql: args.graphiql_enabled(),
+        documents: Arc::new(Documents::new(trusted_documents)),
     };
     Ok(BuiltApp {
         router: router(state.clone(), args, cors),
@@ -328,19 +338,31 @@ fn accept_request(
     let request = gql_http::parse_request(method, headers, uri.query(), body).map_err(
         |(status, message)| Box::new(gql_http::request_error(status, &message, response_type)),
     )?;
-    if *method == Method::GET && gql_http::operation_type(&request) == Some(OperationType::Mutation)
-    {
-        let mut refused = gql_http::request_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "mutations must be sent with POST",
-            response_type,
-        );
-        refused
-            .headers_mut()
-            .insert(header::ALLOW, axum::http::HeaderValue::from_static("POST"));
+    if let Some(refused) = mutation_over_get(method, &request, response_type) {
         return Err(Box::new(refused));
     }
     Ok((request, response_type))
+}
+
+/// GraphQL over HTTP: a mutation is never run by a GET.
+fn mutation_over_get(
+    method: &Method,
+    request: &async_graphql::Request,
+    response_type: ResponseType,
+) -> Option<Response> {
+    if *method != Method::GET || gql_http::operation_type(request) != Some(OperationType::Mutation)
+    {
+        return None;
+    }
+    let mut refused = gql_http::request_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "mutations must be sent with POST",
+        response_type,
+    );
+    refused
+        .headers_mut()
+        .insert(header::ALLOW, axum::http::HeaderValue::from_static("POST"));
+    Some(refused)
 }
 
 /// `GET /graphql`: a WebSocket upgrade for subscriptions (NTF-06), else GraphQL over HTTP
@@ -392,10 +414,21 @@ async fn console_graphql(
     {
         return gql_http::graphiql("/graphql", true);
     }
-    let (request, response_type) = match accept_request(&method, &uri, &headers, &body) {
+    let (mut request, response_type) = match accept_request(&method, &uri, &headers, &body) {
         Ok(parsed) => parsed,
         Err(response) => return *response,
     };
+    let prepared = match state.documents.prepare(&mut request) {
+        Ok(prepared) => prepared,
+        Err(refused) => {
+            let refused = async_graphql::Response::from_errors(vec![refused]);
+            return gql_http::graphql_response(refused, response_type);
+        }
+    };
+    // A document sent by hash is known only now: GET still may not run a mutation.
+    if let Some(refused) = mutation_over_get(&method, &request, response_type) {
+        return refused;
+    }
     let now = state.app.clock.now();
     let signed_in = match session_token(&headers) {
         Some(token) => match sessions::authenticate(&state.app, &token, now).await {
@@ -424,8 +457,11 @@ async fn console_graphql(
         },
     };
     let mut request = loaders::register(request.data(request_state), &state.app.db);
-    if let Err(refused) = graphql::limits::enforce(&mut request, &state.limits) {
-        return gql_http::graphql_response(*refused, response_type);
+    if let Prepared::Unchecked { sha256 } = prepared {
+        if let Err(refused) = graphql::limits::enforce(&mut request, &state.limits) {
+            return gql_http::graphql_response(*refused, response_type);
+        }
+        state.documents.remember(sha256, &mut request);
     }
     gql_http::graphql_response(state.console.execute(request).await, response_type)
 }

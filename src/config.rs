@@ -125,6 +125,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCOUNT_CENTER_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// A manifest (JSON: SHA-256 hex → document) of the first-party operations: when set,
+    /// the console API runs only those (trusted documents).
+    #[arg(long, env = "ACCOUNT_CENTER_TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<PathBuf>,
+
     /// Serve GraphiQL (default: on, off in production).
     #[arg(long, env = "ACCOUNT_CENTER_GRAPHIQL", value_parser = clap::builder::BoolishValueParser::new())]
     pub graphiql: Option<bool>,
@@ -193,6 +198,7 @@ impl ServeArgs {
             request_timeout_secs: 30,
             db_pool: 16,
             cors_origins: Vec::new(),
+            trusted_documents: None,
             graphiql: None,
             introspection: None,
             scheduler_interval_secs: 60,

@@ -136,7 +136,11 @@ pub fn parse_request(
         ));
     }
     let query_is_string = value.get("query").is_some_and(serde_json::Value::is_string);
-    if !query_is_string {
+    // APQ: a document may be named by its hash alone.
+    let persisted = value
+        .get("extensions")
+        .is_some_and(|e| e.get("persistedQuery").is_some());
+    if !query_is_string && !(persisted && value.get("query").is_none()) {
         return Err((
             StatusCode::BAD_REQUEST,
             "the body needs a `query` string".to_owned(),

@@ -8,6 +8,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod node;
 pub mod ops;
+pub mod persisted;
 pub mod query;
 pub mod subscription;
 pub mod tokens;

@@ -25,6 +25,7 @@ mod mfa;
 mod mfa_guesses;
 mod notice_rules;
 mod notices;
+mod persisted;
 mod process;
 mod production;
 mod projects_and_access;
