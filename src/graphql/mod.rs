@@ -10,6 +10,7 @@ pub mod node;
 pub mod ops;
 pub mod persisted;
 pub mod query;
+pub mod scalars;
 pub mod subscription;
 pub mod tokens;
 pub mod types;

@@ -2,8 +2,8 @@
 //! get back in, find accounts by verified identity or the login methods of an account ID,
 //! ask for a recycled number's release; and the holder's `keepSecurePhone`.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::{
     account::{AccountPayload, account_payload},
@@ -134,7 +134,7 @@ pub struct RequestPhoneReleasePayload {
     /// How many accounts hold the number; their owners are notified.
     pub holders: Option<i32>,
     /// When the number is released from the holders that do not keep it.
-    pub release_at: Option<DateTime<Utc>>,
+    pub release_at: Option<Timestamp>,
 }
 
 /// Proof that the holder still has its secure phone (REC-06).
@@ -301,7 +301,7 @@ impl RecoveryMutation {
         respond(result, |requested| RequestPhoneReleasePayload {
             user_errors: Vec::new(),
             holders: Some(i32::try_from(requested.holders).unwrap_or(i32::MAX)),
-            release_at: requested.release_at,
+            release_at: requested.release_at.map(Into::into),
         })
     }
 

@@ -1,7 +1,7 @@
 //! Codes, registration, sign-in, sign-out and find-account mutations.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::inputs::SecondFactorInput;
 use crate::{
@@ -149,7 +149,7 @@ pub struct FoundAccount {
     pub account_id: String,
     pub nickname: Option<String>,
     pub registration_method: LoginMethodKind,
-    pub registered_at: DateTime<Utc>,
+    pub registered_at: Timestamp,
 }
 
 impl TryFrom<entity::accounts::Model> for FoundAccount {
@@ -164,7 +164,7 @@ impl TryFrom<entity::accounts::Model> for FoundAccount {
             account_id: a.account_number,
             nickname: a.nickname,
             registration_method: method.into(),
-            registered_at: a.registered_at,
+            registered_at: a.registered_at.into(),
         })
     }
 }

@@ -1,9 +1,9 @@
 //! Ops fields present in every mode.
 
+use crate::graphql::scalars::Timestamp;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use crate::{
     domain::{FreezeReason, Money},
@@ -24,7 +24,7 @@ pub struct PendingReview {
     pub verification_id: ID,
     pub account_id: String,
     pub method: String,
-    pub submitted_at: DateTime<Utc>,
+    pub submitted_at: Timestamp,
 }
 
 /// A notice whose delivery failed for good (NTF-04).
@@ -36,7 +36,7 @@ pub struct FailedDelivery {
     pub purpose: String,
     pub attempts: i32,
     pub last_error: Option<String>,
-    pub last_attempt_at: DateTime<Utc>,
+    pub last_attempt_at: Timestamp,
 }
 
 /// The outcome of an operator action.
@@ -208,7 +208,7 @@ impl OpsQuery {
         Ok(rows
             .into_iter()
             .map(|row| FailedDelivery {
-                last_attempt_at: row.last_attempt_at.unwrap_or(row.created_at),
+                last_attempt_at: row.last_attempt_at.unwrap_or(row.created_at).into(),
                 channel: row.channel,
                 target: row.target,
                 purpose: row.purpose,
@@ -237,7 +237,7 @@ impl OpsQuery {
                 )),
                 account_id: account_number,
                 method: verification.method,
-                submitted_at: verification.submitted_at,
+                submitted_at: verification.submitted_at.into(),
             })
             .collect())
     }

@@ -1,7 +1,7 @@
 //! The operator's side of recovery (REC-03): the queue of applications and the decision.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::core::{OpsResult, app, operator_meta, ops_result};
 use crate::{
@@ -26,7 +26,7 @@ pub struct PendingRecoveryApplication {
     pub changes: Vec<String>,
     /// Whether the subject given matches the account's verification in force.
     pub subject_matches: bool,
-    pub submitted_at: DateTime<Utc>,
+    pub submitted_at: Timestamp,
 }
 
 #[Object]
@@ -51,7 +51,7 @@ impl OpsRecoveryQuery {
                     .collect(),
                 account_id: p.application.account_number,
                 subject_matches: p.subject_matches,
-                submitted_at: p.application.submitted_at,
+                submitted_at: p.application.submitted_at.into(),
             })
             .collect())
     }

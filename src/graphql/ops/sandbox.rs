@@ -1,9 +1,9 @@
 //! Ops fields that exist only in sandbox mode: the outbox and the movable clock.
 
+use crate::graphql::scalars::Timestamp;
 use std::sync::Arc;
 
 use async_graphql::{Context, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use crate::{
     graphql::errors::{bad_input, top_level},
@@ -26,7 +26,7 @@ pub struct OutboxMessage {
     /// The verification code carried, if any.
     pub code: Option<String>,
     pub body: String,
-    pub sent_at: DateTime<Utc>,
+    pub sent_at: Timestamp,
 }
 
 /// Most messages one outbox query returns.
@@ -81,14 +81,14 @@ impl SandboxQuery {
                 purpose: m.purpose,
                 code: m.code,
                 body: m.body,
-                sent_at: m.sent_at,
+                sent_at: m.sent_at.into(),
             })
             .collect())
     }
 
     /// SANDBOX: the server's current time (moved by advanceClock).
-    async fn now(&self, ctx: &Context<'_>) -> DateTime<Utc> {
-        ctx.data_unchecked::<Arc<SandboxClock>>().now()
+    async fn now(&self, ctx: &Context<'_>) -> Timestamp {
+        (ctx.data_unchecked::<Arc<SandboxClock>>().now()).into()
     }
 }
 
@@ -100,7 +100,7 @@ impl SandboxMutation {
         &self,
         ctx: &Context<'_>,
         seconds: i32,
-    ) -> async_graphql::Result<DateTime<Utc>> {
+    ) -> async_graphql::Result<Timestamp> {
         if !(0..=MAX_ADVANCE_SECONDS).contains(&seconds) {
             return Err(bad_input(format!(
                 "seconds must be between 0 and {MAX_ADVANCE_SECONDS}"
@@ -112,6 +112,6 @@ impl SandboxMutation {
         crate::service::sandbox_time::store_offset(&app.db, clock.offset())
             .await
             .map_err(top_level)?;
-        Ok(now)
+        Ok(now.into())
     }
 }

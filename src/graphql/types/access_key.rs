@@ -1,7 +1,7 @@
 //! The `AccessKey` type (SUB-05): the SecretId and state; the secret is never shown again.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::enums::AccessKeyStatus;
 use crate::{
@@ -18,8 +18,8 @@ pub struct AccessKey {
     pub id: ID,
     pub secret_id: String,
     pub status: AccessKeyStatus,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
 }
 
 impl TryFrom<entity::access_keys::Model> for AccessKey {
@@ -30,8 +30,8 @@ impl TryFrom<entity::access_keys::Model> for AccessKey {
             id: encode(NodeKind::AccessKey, m.id),
             secret_id: m.secret_id,
             status: member::AccessKeyStatus::from_stored("access_keys.status", &m.status)?.into(),
-            created_at: m.created_at,
-            last_used_at: m.last_used_at,
+            created_at: m.created_at.into(),
+            last_used_at: m.last_used_at.map(Into::into),
         })
     }
 }

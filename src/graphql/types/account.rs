@@ -1,7 +1,7 @@
 //! The `Account` type: the root account as the console's pages show it, personal data masked.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::{
     cancellation::{Cancellation, CancellationReadiness},
@@ -42,10 +42,10 @@ pub struct Account {
     nickname: Option<String>,
     lifecycle: Lifecycle,
     freeze_reasons: FreezeReasons,
-    registered_at: DateTime<Utc>,
+    registered_at: Timestamp,
     registration_method: domain::LoginMethodKind,
     secure_phone: Option<String>,
-    secure_phone_release_at: Option<DateTime<Utc>>,
+    secure_phone_release_at: Option<Timestamp>,
     security_email: Option<String>,
     contact_phone: Option<String>,
     contact_email: Option<String>,
@@ -66,13 +66,13 @@ impl TryFrom<entity::accounts::Model> for Account {
             nickname: m.nickname,
             lifecycle: Lifecycle::from_stored("accounts.lifecycle", &m.lifecycle)?,
             freeze_reasons: FreezeReasons::from_stored(&m.freeze_reasons)?,
-            registered_at: m.registered_at,
+            registered_at: m.registered_at.into(),
             registration_method: domain::LoginMethodKind::from_stored(
                 "accounts.registration_method",
                 &m.registration_method,
             )?,
             secure_phone: m.secure_phone,
-            secure_phone_release_at: m.secure_phone_release_at,
+            secure_phone_release_at: m.secure_phone_release_at.map(Into::into),
             security_email: m.security_email,
             contact_phone: m.contact_phone,
             contact_email: m.contact_email,
@@ -164,7 +164,7 @@ impl Account {
         self.freeze_reasons.iter().map(Into::into).collect()
     }
 
-    async fn registered_at(&self) -> DateTime<Utc> {
+    async fn registered_at(&self) -> Timestamp {
         self.registered_at
     }
 
@@ -179,7 +179,7 @@ impl Account {
 
     /// When the secure phone is released unless kept with `keepSecurePhone` (REC-06):
     /// someone who now holds the number asked for it.
-    async fn secure_phone_release_deadline(&self) -> Option<DateTime<Utc>> {
+    async fn secure_phone_release_deadline(&self) -> Option<Timestamp> {
         self.secure_phone_release_at
     }
 

@@ -1,7 +1,7 @@
 //! The `Cancellation` type (CAN-02) and the pre-flight list of what blocks one (CAN-01).
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::enums::CancellationState;
 use crate::{
@@ -17,8 +17,8 @@ use crate::{
 pub struct Cancellation {
     pub id: ID,
     pub state: CancellationState,
-    pub requested_at: DateTime<Utc>,
-    pub cooling_off_ends_at: DateTime<Utc>,
+    pub requested_at: Timestamp,
+    pub cooling_off_ends_at: Timestamp,
 }
 
 impl TryFrom<entity::cancellations::Model> for Cancellation {
@@ -29,8 +29,8 @@ impl TryFrom<entity::cancellations::Model> for Cancellation {
         Ok(Self {
             id: encode(NodeKind::Cancellation, m.id),
             state: state.into(),
-            requested_at: m.requested_at,
-            cooling_off_ends_at: m.cooling_off_ends_at,
+            requested_at: m.requested_at.into(),
+            cooling_off_ends_at: m.cooling_off_ends_at.into(),
         })
     }
 }

@@ -1,8 +1,8 @@
 //! A principal's sessions and trusted devices as its owner sees them (LOG-10): masked
 //! client address, user agent shortened to browser and system.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use crate::{
     domain::client::{describe_agent, mask_address},
@@ -13,10 +13,10 @@ use crate::{
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Session {
     pub id: ID,
-    pub expires_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
     /// Kept coarsely: at most a minute behind.
-    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<Timestamp>,
     /// Masked client address of the sign-in.
     pub client_address: Option<String>,
     /// The browser and system it signed in with.
@@ -29,9 +29,9 @@ impl Session {
     pub fn new(row: entity::sessions::Model, current_session_id: i64) -> Self {
         Self {
             id: encode(NodeKind::Session, row.id),
-            expires_at: row.expires_at,
-            created_at: row.created_at,
-            last_used_at: row.last_used_at,
+            expires_at: row.expires_at.into(),
+            created_at: row.created_at.into(),
+            last_used_at: row.last_used_at.map(Into::into),
             client_address: row.client_address.as_deref().map(mask_address),
             user_agent: row.user_agent.as_deref().map(describe_agent),
             current: row.id == current_session_id,
@@ -43,8 +43,8 @@ impl Session {
 #[derive(Debug, Clone, SimpleObject)]
 pub struct TrustedDevice {
     pub id: ID,
-    pub trusted_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
+    pub trusted_at: Timestamp,
+    pub expires_at: Timestamp,
     /// The browser and system it was trusted with.
     pub user_agent: Option<String>,
     /// Masked client address where it was trusted.
@@ -55,8 +55,8 @@ impl From<entity::trusted_devices::Model> for TrustedDevice {
     fn from(row: entity::trusted_devices::Model) -> Self {
         Self {
             id: encode(NodeKind::TrustedDevice, row.id),
-            trusted_at: row.created_at,
-            expires_at: row.expires_at,
+            trusted_at: row.created_at.into(),
+            expires_at: row.expires_at.into(),
             user_agent: row.user_agent.as_deref().map(describe_agent),
             client_address: row.client_address.as_deref().map(mask_address),
         }

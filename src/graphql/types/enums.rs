@@ -89,7 +89,8 @@ pub enum MessageCategory {
     Cancellation,
 }
 
-/// REC-03.
+/// Where a recovery application stands: waiting for the operator, approved (its changes
+/// made), or rejected with a reason (REC-03).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(
     remote = "domain::RecoveryApplicationState",
@@ -113,7 +114,7 @@ pub enum RecoveryChange {
     RemoveMfaDevice,
 }
 
-/// VER-01.
+/// Who is verified: a person (INDIVIDUAL) or a company (ENTERPRISE) (VER-01).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(
     name = "VerificationSubjectKind",
@@ -144,7 +145,8 @@ pub enum VerificationMethod {
     BusinessDocument,
 }
 
-/// VER-13.
+/// Where one verification request stands: submitted and waiting, approved, rejected,
+/// withdrawn by the user, or expired unfinished (VER-13).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(
     remote = "verification::VerificationState",
@@ -158,7 +160,9 @@ pub enum VerificationState {
     Expired,
 }
 
-/// VER-15, VER-16.
+/// What a verification request does to the subject in force: the first verification, a
+/// person becoming an enterprise, another person or subject, a new name, or a new legal
+/// person (VER-15, VER-16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(
     name = "VerificationChangeType",
@@ -225,7 +229,7 @@ pub enum SubUserKind {
     MessageRecipient,
 }
 
-/// SUB-05.
+/// Whether an access key can sign API calls: ACTIVE, or DISABLED until enabled again (SUB-05).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(
     remote = "member::AccessKeyStatus",
@@ -236,7 +240,8 @@ pub enum AccessKeyStatus {
     Disabled,
 }
 
-/// PRJ-02.
+/// Whether a project takes new members and resources: ENABLED, or DISABLED (kept and
+/// readable, never deleted) (PRJ-02).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(
     remote = "member::ProjectStatus",
@@ -258,7 +263,8 @@ pub enum MfaDeviceKind {
     Hardware,
 }
 
-/// CAN-02, CAN-03.
+/// Where a cancellation request stands: in its cooling-off period, withdrawn by the owner,
+/// or completed (the account cancelled) (CAN-02, CAN-03).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(
     remote = "domain::cancellation::CancellationState",

@@ -1,7 +1,7 @@
 //! Login history (ACC-11) and audit log (ACC-12) entries.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::enums::LoginMethodKind;
 use crate::{
@@ -13,7 +13,7 @@ use crate::{
 #[derive(Debug, Clone, SimpleObject)]
 pub struct LoginEvent {
     pub id: ID,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     pub method: Option<LoginMethodKind>,
     pub success: bool,
     pub failure_reason: Option<String>,
@@ -36,7 +36,7 @@ impl TryFrom<entity::login_events::Model> for LoginEvent {
             .transpose()?;
         Ok(Self {
             id: encode(NodeKind::LoginEvent, m.id),
-            at: m.at,
+            at: m.at.into(),
             method: method.map(Into::into),
             success: m.success,
             failure_reason: m.failure_reason,
@@ -51,7 +51,7 @@ impl TryFrom<entity::login_events::Model> for LoginEvent {
 #[derive(Debug, Clone, SimpleObject)]
 pub struct AuditEvent {
     pub id: ID,
-    pub at: DateTime<Utc>,
+    pub at: Timestamp,
     pub action: String,
     pub target_id: Option<ID>,
     pub actor: String,
@@ -64,7 +64,7 @@ impl From<entity::audit_events::Model> for AuditEvent {
         let target_id = m.target_id.as_deref().map(encode_raw);
         Self {
             id: encode(NodeKind::AuditEvent, m.id),
-            at: m.at,
+            at: m.at.into(),
             action: m.action,
             target_id,
             actor: m.actor,

@@ -1,7 +1,7 @@
 //! The `LoginMethod` type (LOG-01): kind and masked identifier.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::enums::LoginMethodKind;
 use crate::{
@@ -20,7 +20,7 @@ pub struct LoginMethod {
     /// Masked e-mail or external account name.
     pub identifier: String,
     pub is_registration_method: bool,
-    pub bound_at: DateTime<Utc>,
+    pub bound_at: Timestamp,
 }
 
 impl TryFrom<entity::login_methods::Model> for LoginMethod {
@@ -37,7 +37,7 @@ impl TryFrom<entity::login_methods::Model> for LoginMethod {
             kind: kind.into(),
             identifier,
             is_registration_method: m.is_registration_method,
-            bound_at: m.bound_at,
+            bound_at: m.bound_at.into(),
         })
     }
 }

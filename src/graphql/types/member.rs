@@ -1,8 +1,8 @@
 //! The `SubUser` type (SUB-01): a member of the root account, with its MFA device, access
 //! keys and projects through dataloaders.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 
 use super::{
     access_key::AccessKey,
@@ -38,7 +38,7 @@ pub struct SubUser {
     console_login: bool,
     password_change_required: bool,
     message_categories: Vec<domain::MessageCategory>,
-    created_at: DateTime<Utc>,
+    created_at: Timestamp,
     /// Shown to its collaborator from the collaborator's own account (COL-01): the
     /// record itself, but nothing of the root account it belongs to.
     seen_from_outside: bool,
@@ -61,7 +61,7 @@ impl TryFrom<entity::sub_users::Model> for SubUser {
             console_login: m.console_login,
             password_change_required: m.password_change_required,
             message_categories,
-            created_at: m.created_at,
+            created_at: m.created_at.into(),
             seen_from_outside: false,
         })
     }
@@ -179,7 +179,7 @@ impl SubUser {
         self.password_change_required
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
+    async fn created_at(&self) -> Timestamp {
         self.created_at
     }
 

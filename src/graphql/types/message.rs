@@ -1,7 +1,7 @@
 //! The `Message` type (NTF-02): a notice kept for the console.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::enums::MessageCategory;
 use crate::{
@@ -17,8 +17,8 @@ pub struct Message {
     pub title: String,
     /// Plain text; personal data masked, never a secret (NTF-04).
     pub body: String,
-    pub created_at: DateTime<Utc>,
-    pub read_at: Option<DateTime<Utc>>,
+    pub created_at: Timestamp,
+    pub read_at: Option<Timestamp>,
 }
 
 impl TryFrom<entity::messages::Model> for Message {
@@ -31,8 +31,8 @@ impl TryFrom<entity::messages::Model> for Message {
             category: category.into(),
             title: m.title,
             body: m.body,
-            created_at: m.created_at,
-            read_at: m.read_at,
+            created_at: m.created_at.into(),
+            read_at: m.read_at.map(Into::into),
         })
     }
 }

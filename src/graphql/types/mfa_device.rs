@@ -1,7 +1,7 @@
 //! The `MfaDevice` type (MFA-01): which kind, the hardware serial; never the secret.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::enums::MfaDeviceKind;
 use crate::{
@@ -19,8 +19,8 @@ pub struct MfaDevice {
     pub kind: MfaDeviceKind,
     /// Hardware tokens only.
     pub serial_number: Option<String>,
-    pub bound_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
+    pub bound_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
 }
 
 impl MfaDevice {
@@ -30,8 +30,8 @@ impl MfaDevice {
             id: encode(NodeKind::MfaDevice, device.id),
             kind: device.kind.into(),
             serial_number: device.serial_number,
-            bound_at: device.bound_at,
-            last_used_at: device.last_used_at,
+            bound_at: device.bound_at.into(),
+            last_used_at: device.last_used_at.map(Into::into),
         }
     }
 }

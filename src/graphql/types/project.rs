@@ -1,7 +1,7 @@
 //! The `Project` type (PRJ-01..04) and its members connection.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 
 use super::{enums::ProjectStatus, member::SubUser};
 use crate::{
@@ -23,8 +23,8 @@ pub struct Project {
     name: String,
     description: Option<String>,
     status: member::ProjectStatus,
-    created_at: DateTime<Utc>,
-    disabled_at: Option<DateTime<Utc>>,
+    created_at: Timestamp,
+    disabled_at: Option<Timestamp>,
 }
 
 impl TryFrom<entity::projects::Model> for Project {
@@ -37,8 +37,8 @@ impl TryFrom<entity::projects::Model> for Project {
             name: m.name,
             description: m.description,
             status: member::ProjectStatus::from_stored("projects.status", &m.status)?,
-            created_at: m.created_at,
-            disabled_at: m.disabled_at,
+            created_at: m.created_at.into(),
+            disabled_at: m.disabled_at.map(Into::into),
         })
     }
 }
@@ -64,11 +64,11 @@ impl Project {
         self.status.into()
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
+    async fn created_at(&self) -> Timestamp {
         self.created_at
     }
 
-    async fn disabled_at(&self) -> Option<DateTime<Utc>> {
+    async fn disabled_at(&self) -> Option<Timestamp> {
         self.disabled_at
     }
 

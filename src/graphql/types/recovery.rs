@@ -1,7 +1,7 @@
 //! The `RecoveryApplication` type (REC-03): what the applicant sees with the status token.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::enums::{RecoveryApplicationState, RecoveryChange};
 use crate::{
@@ -16,8 +16,8 @@ pub struct RecoveryApplication {
     pub id: ID,
     pub state: RecoveryApplicationState,
     pub changes: Vec<RecoveryChange>,
-    pub submitted_at: DateTime<Utc>,
-    pub decided_at: Option<DateTime<Utc>>,
+    pub submitted_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
     /// Why it was rejected; the applicant may apply again with better evidence.
     pub rejection_reason: Option<String>,
 }
@@ -35,8 +35,8 @@ impl TryFrom<entity::recovery_applications::Model> for RecoveryApplication {
                 .into_iter()
                 .map(Into::into)
                 .collect(),
-            submitted_at: m.submitted_at,
-            decided_at: m.decided_at,
+            submitted_at: m.submitted_at.into(),
+            decided_at: m.decided_at.map(Into::into),
             rejection_reason: m.rejection_reason,
         })
     }

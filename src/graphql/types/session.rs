@@ -1,7 +1,7 @@
 //! The signed-in viewer, its session, and what sign-in hands out.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::{
     account::Account,
@@ -119,7 +119,7 @@ impl Viewer {
                     root_account_id: c.root.account_number,
                     root_nickname: c.root.nickname,
                     member: member.seen_by_collaborator(),
-                    since,
+                    since: since.into(),
                 })
             })
             .collect()
@@ -179,7 +179,7 @@ pub struct Collaboration {
     /// The collaborator's member record in that root account; the root account's objects
     /// under it are not reachable from here (switch in to see them).
     pub member: SubUser,
-    pub since: DateTime<Utc>,
+    pub since: Timestamp,
 }
 
 /// A new session's secret, handed out once.
@@ -187,14 +187,14 @@ pub struct Collaboration {
 pub struct SessionToken {
     /// Send as `Authorization: Bearer <token>`; the web client also receives it as an HttpOnly cookie.
     pub token: String,
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Timestamp,
 }
 
 impl From<OpenedSession> for SessionToken {
     fn from(s: OpenedSession) -> Self {
         Self {
             token: s.token,
-            expires_at: s.expires_at,
+            expires_at: s.expires_at.into(),
         }
     }
 }
@@ -206,7 +206,7 @@ pub struct LoginChallenge {
     pub id: ID,
     /// The second factors this principal can use: MFA, SMS, EMAIL.
     pub methods: Vec<String>,
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Timestamp,
 }
 
 impl From<IssuedChallenge> for LoginChallenge {
@@ -214,7 +214,7 @@ impl From<IssuedChallenge> for LoginChallenge {
         Self {
             id: ID(c.token),
             methods: c.methods,
-            expires_at: c.expires_at,
+            expires_at: c.expires_at.into(),
         }
     }
 }

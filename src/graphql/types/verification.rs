@@ -1,7 +1,8 @@
 //! The `Verification` type (VER-13, VER-22): one real-name request, personal data masked.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ID, Object};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 
 use super::enums::{
     Region, VerificationChangeType, VerificationMethod, VerificationState, VerificationSubjectKind,
@@ -23,13 +24,13 @@ pub struct Verification {
     subject_name: String,
     identity_number: String,
     rejection_reason: Option<String>,
-    submitted_at: DateTime<Utc>,
-    decided_at: Option<DateTime<Utc>>,
+    submitted_at: Timestamp,
+    decided_at: Option<Timestamp>,
     remittance_attempts_left: Option<i32>,
-    expires_at: Option<DateTime<Utc>>,
+    expires_at: Option<Timestamp>,
     recharge_amount_cents: Option<i64>,
     in_force: bool,
-    next_change_allowed_at: Option<DateTime<Utc>>,
+    next_change_allowed_at: Option<Timestamp>,
     contact_name: Option<String>,
     contact_phone: Option<String>,
 }
@@ -59,16 +60,17 @@ impl Verification {
             subject_name: m.subject_name_masked,
             identity_number: m.identity_masked,
             rejection_reason: m.rejection_reason,
-            submitted_at: m.submitted_at,
-            decided_at: m.decided_at,
+            submitted_at: m.submitted_at.into(),
+            decided_at: m.decided_at.map(Into::into),
             remittance_attempts_left: m.remittance_attempts_left.filter(|_| pending),
-            expires_at: m.expires_at.filter(|_| pending),
+            expires_at: (m.expires_at.filter(|_| pending)).map(Into::into),
             recharge_amount_cents: m.recharge_amount_cents,
             in_force,
-            next_change_allowed_at: m
+            next_change_allowed_at: (m
                 .decided_at
                 .filter(|_| in_force)
-                .map(|at| rules::next_change_allowed_at(at, change_interval)),
+                .map(|at| rules::next_change_allowed_at(at, change_interval)))
+            .map(Into::into),
             contact_name: m.contact_name,
             contact_phone: m.contact_phone,
         })
@@ -116,11 +118,11 @@ impl Verification {
         self.rejection_reason.as_deref()
     }
 
-    async fn submitted_at(&self) -> DateTime<Utc> {
+    async fn submitted_at(&self) -> Timestamp {
         self.submitted_at
     }
 
-    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+    async fn decided_at(&self) -> Option<Timestamp> {
         self.decided_at
     }
 
@@ -130,7 +132,7 @@ impl Verification {
     }
 
     /// Remittance or recharge: when the window to confirm or pay closes.
-    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+    async fn expires_at(&self) -> Option<Timestamp> {
         self.expires_at
     }
 
@@ -141,7 +143,7 @@ impl Verification {
     }
 
     /// When a new change of verification may start (30-day rule).
-    async fn next_change_allowed_at(&self) -> Option<DateTime<Utc>> {
+    async fn next_change_allowed_at(&self) -> Option<Timestamp> {
         self.next_change_allowed_at
     }
 
