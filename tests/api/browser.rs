@@ -1,7 +1,8 @@
 //! GraphiQL works offline: a real headless Chromium, cut off from every network but this
 //! machine's loopback and driven over the DevTools protocol, opens the console's GraphiQL
-//! page, runs the viewer query with a bearer token from the Headers tab, and receives a
-//! `messageAdded` event over the WebSocket; the page asked for nothing but this server.
+//! page, runs the viewer query with the web console's session cookie and then with a
+//! bearer token from the Headers tab, and receives a `messageAdded` event over the
+//! WebSocket; the page asked for nothing but this server.
 //! Screenshots: target/browser-test/graphiql.png and graphiql-subscription.png.
 //!
 //! The browser is `$CHROMIUM` or the first of chromium, chromium-browser, google-chrome,
@@ -310,6 +311,10 @@ async fn offline_graphiql(app: TestApp, binary: PathBuf) {
         .register_email("INTERNATIONAL", "graphiql@example.com")
         .await;
     let account_id = account["accountId"].as_str().expect("accountId").to_owned();
+    let (cookie_token, cookie_account) = app
+        .register_email("INTERNATIONAL", "graphiql-cookie@example.com")
+        .await;
+    let cookie_account_id = cookie_account["accountId"].as_str().expect("accountId");
 
     let profile = output_dir().join(format!("profile-{}", std::process::id()));
     let mut browser = Browser::launch(&binary, profile).await;
@@ -317,6 +322,13 @@ async fn offline_graphiql(app: TestApp, binary: PathBuf) {
     browser.call("Runtime.enable", json!({})).await;
     browser.call("Page.enable", json!({})).await;
 
+    // The web console's session cookie, as signIn sets it.
+    browser
+        .call(
+            "Network.setCookie",
+            json!({ "name": "ac_session", "value": cookie_token, "url": app.base, "httpOnly": true }),
+        )
+        .await;
     // A browser navigating to the endpoint gets the page.
     browser
         .call(
@@ -334,7 +346,17 @@ async fn offline_graphiql(app: TestApp, binary: PathBuf) {
     assert!(document.contains("query Viewer"), "{document}");
     assert!(document.contains("Authorization"), "{document}");
 
-    // The bearer token goes in the Headers tab; the query runs over HTTP.
+    // Signed in to the web console (its HttpOnly cookie): the default query just runs.
+    browser.eval(RUN).await;
+    browser
+        .wait_for(
+            "the cookie's viewer in the result pane",
+            &format!("{RESULT}.includes('{cookie_account_id}')"),
+        )
+        .await;
+    browser.call("Network.clearBrowserCookies", json!({})).await;
+
+    // Otherwise the bearer token goes in the Headers tab.
     browser
         .eval(
             "[...document.querySelectorAll('.graphiql-editor-tools button')]
