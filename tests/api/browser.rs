@@ -65,7 +65,7 @@ type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A headless Chromium and a DevTools connection to its one page.
 struct Browser {
-    _child: Child,
+    child: Child,
     profile: PathBuf,
     page: Socket,
     next_id: u64,
@@ -75,7 +75,14 @@ struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // The child is killed on drop; its profile goes too.
+        // Ends the browser, then removes its profile once it has stopped writing there.
+        let _ = self.child.start_kill();
+        for _ in 0..50 {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
@@ -152,7 +159,7 @@ impl Browser {
             .await
             .expect("connect to the page");
         Browser {
-            _child: child,
+            child,
             profile,
             page,
             next_id: 0,
