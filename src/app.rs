@@ -236,6 +236,7 @@ fn router(state: AppState, args: &ServeArgs, cors: Option<CorsLayer>) -> Router 
     }
     console
         .route("/ops/graphql", get(ops_graphql).post(ops_graphql))
+        .route("/graphiql/assets/{file}", get(graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state)
@@ -272,6 +273,18 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 async fn graphiql_page(State(state): State<AppState>) -> Response {
     if state.graphiql {
         gql_http::graphiql("/graphql", true)
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+/// The embedded GraphiQL bundle, served only where GraphiQL is.
+async fn graphiql_asset(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    if state.graphiql {
+        crate::graphiql::asset(&file)
     } else {
         StatusCode::NOT_FOUND.into_response()
     }

@@ -1,11 +1,11 @@
 //! GraphQL over HTTP: POST JSON and GET queries, content negotiation on `Accept`, the
 //! request checks that keep browsers' cross-site requests out, and GraphiQL.
 
-use async_graphql::{Request, Response, http::GraphiQLSource, parser::types::OperationType};
+use async_graphql::{Request, Response, parser::types::OperationType};
 use axum::{
     body::Bytes,
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
-    response::{Html, IntoResponse, Response as HttpResponse},
+    response::{IntoResponse, Response as HttpResponse},
 };
 use serde_json::json;
 
@@ -56,16 +56,16 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
         })
 }
 
-/// GraphiQL for `endpoint`; with `subscriptions`, it runs subscriptions over the
-/// WebSocket at the same path (NTF-06).
+/// GraphiQL for `endpoint`, from the assets embedded in the binary (`crate::graphiql`);
+/// with `subscriptions`, it runs subscriptions over the WebSocket at the same path
+/// (NTF-06).
 pub fn graphiql(endpoint: &str, subscriptions: bool) -> HttpResponse {
-    let mut page = GraphiQLSource::build()
-        .endpoint(endpoint)
-        .title("account-center");
-    if subscriptions {
-        page = page.subscription_endpoint(endpoint);
-    }
-    Html(page.finish()).into_response()
+    let document = if subscriptions {
+        crate::graphiql::CONSOLE_DOCUMENT
+    } else {
+        crate::graphiql::OPS_DOCUMENT
+    };
+    crate::graphiql::page(endpoint, subscriptions, document)
 }
 
 /// An error answered before any GraphQL ran, in the negotiated shape.

@@ -7,6 +7,7 @@ pub mod cors;
 pub mod crypto;
 pub mod db;
 pub mod domain;
+pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod live;

@@ -12,6 +12,7 @@ mod identities;
 mod seed;
 
 mod accounts;
+mod browser;
 mod cancellation;
 mod collaborators;
 mod console_page;
