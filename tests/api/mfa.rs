@@ -913,8 +913,8 @@ async fn operation_protection_accepts_an_mfa_code(app: TestApp) {
                 "secondFactor": { "mfaCode": code } }),
     )
     .await;
-    // RULE MFA-04: not the code just used.
-    assert_eq!(error_code(&out), "INVALID_CODE", "{out}");
+    // RULE MFA-04: not the code just used (told apart as a replay: issue 17).
+    assert_eq!(error_code(&out), "CODE_ALREADY_USED", "{out}");
     let code = fresh_code(&app, &secret).await;
     let out = mutate(
         &app,
