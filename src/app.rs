@@ -33,6 +33,7 @@ use crate::{
         loaders,
         ops::OpsSchema,
         persisted::{Documents, Prepared},
+        spec::SchemaIndex,
     },
     http::{self as gql_http, ResponseType},
     ports::{SandboxClock, assembly::Adapters},
@@ -58,6 +59,9 @@ pub struct AppState {
     pub limits: QueryLimits,
     pub trusted_proxies: TrustedProxies,
     pub ops: OpsSchema,
+    /// The schemas' types, for the document checks and the spec's response rules.
+    pub console_index: Arc<SchemaIndex>,
+    pub ops_index: Arc<SchemaIndex>,
     /// Sandbox mode: the clock that ops requests bring up to the shared sandbox time.
     pub sandbox_clock: Option<Arc<SandboxClock>>,
     pub ops_token: Option<String>,
@@ -143,6 +147,8 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
     let ops = OpsSchema::build(app.clone(), sandbox_clock.clone(), limits);
     let state = AppState {
         app,
+        console_index: Arc::new(SchemaIndex::from_sdl(&console.sdl())),
+        ops_index: Arc::new(SchemaIndex::from_sdl(&ops.sdl())),
         console,
         limits,
         trusted_proxies,
@@ -246,6 +252,7 @@ fn router(state: AppState, args: &ServeArgs, cors: Option<CorsLayer>) -> Router 
             args.request_timeout(),
         ))
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(gql_http::coded_transport_errors))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
@@ -399,7 +406,12 @@ async fn console_get(
         .await;
     }
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
-        return StatusCode::BAD_REQUEST.into_response();
+        let response_type = gql_http::negotiate(&parts.headers).unwrap_or(ResponseType::Json);
+        return gql_http::request_error(
+            StatusCode::BAD_REQUEST,
+            "the request body could not be read",
+            response_type,
+        );
     };
     console_graphql(
         State(state),
@@ -470,13 +482,18 @@ async fn console_graphql(
         },
     };
     let mut request = loaders::register(request.data(request_state), &state.app.db);
+    // A document kept by hash passed the limits when it was first sent.
     if let Prepared::Unchecked { sha256 } = prepared {
         if let Err(refused) = graphql::limits::enforce(&mut request, &state.limits) {
             return gql_http::graphql_response(*refused, response_type);
         }
         state.documents.remember(sha256, &mut request);
     }
-    gql_http::graphql_response(state.console.execute(request).await, response_type)
+    let response = graphql::run(request, None, &state.console_index, |request| {
+        state.console.execute(request)
+    })
+    .await;
+    gql_http::graphql_response(response, response_type)
 }
 
 async fn ops_graphql(
@@ -498,13 +515,19 @@ async fn ops_graphql(
     {
         return gql_http::graphiql("/ops/graphql", false);
     }
+    // Denials are answered before the request is read, in the media type it accepts.
+    let denial_type = gql_http::negotiate(&headers).unwrap_or(ResponseType::Json);
     let presented = bearer_token(&headers).unwrap_or_default();
     let client = request_meta(peer, &state.trusted_proxies, &headers).client_address;
     let now = state.app.clock.now();
     match ops_access::admit(&state.app, client.as_deref(), presented, expected, now).await {
         Ok(()) => {}
         Err(ops_access::Denied::WrongToken) => {
-            let mut refused = (StatusCode::UNAUTHORIZED, "ops token required").into_response();
+            let mut refused = gql_http::request_error(
+                StatusCode::UNAUTHORIZED,
+                "ops token required",
+                denial_type,
+            );
             refused.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Bearer"),
@@ -514,11 +537,11 @@ async fn ops_graphql(
         Err(ops_access::Denied::TooManyAttempts {
             retry_after_seconds,
         }) => {
-            let mut refused = (
+            let mut refused = gql_http::request_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too many wrong ops tokens from this address; retry later",
-            )
-                .into_response();
+                denial_type,
+            );
             refused
                 .headers_mut()
                 .insert(header::RETRY_AFTER, retry_after_seconds.into());
@@ -526,14 +549,14 @@ async fn ops_graphql(
         }
         Err(ops_access::Denied::Unavailable(err)) => {
             tracing::error!(error = %err, "ops token check failed");
-            return (
+            return gql_http::request_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the service is unavailable; retry shortly",
-            )
-                .into_response();
+                denial_type,
+            );
         }
     }
-    let (mut request, response_type) = match accept_request(&method, &uri, &headers, &body) {
+    let (request, response_type) = match accept_request(&method, &uri, &headers, &body) {
         Ok(parsed) => parsed,
         Err(response) => return *response,
     };
@@ -542,9 +565,6 @@ async fn ops_graphql(
         introspection: true,
         ..state.limits
     };
-    if let Err(refused) = graphql::limits::enforce(&mut request, &limits) {
-        return gql_http::graphql_response(*refused, response_type);
-    }
     if let Some(clock) = &state.sandbox_clock {
         match crate::service::sandbox_time::load_offset(&state.app.db).await {
             Ok(Some(offset)) => clock.catch_up(offset),
@@ -552,7 +572,11 @@ async fn ops_graphql(
             Err(err) => tracing::warn!(error = %err, "could not read the shared sandbox time"),
         }
     }
-    gql_http::graphql_response(state.ops.execute(request).await, response_type)
+    let response = graphql::run(request, Some(&limits), &state.ops_index, |request| {
+        state.ops.execute(request)
+    })
+    .await;
+    gql_http::graphql_response(response, response_type)
 }
 
 /// Runs the scheduled work on an interval until the process ends.

@@ -9,6 +9,8 @@ use axum::{
 };
 use serde_json::json;
 
+use crate::graphql::errors::Code;
+
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
 
@@ -68,20 +70,18 @@ pub fn graphiql(endpoint: &str, subscriptions: bool) -> HttpResponse {
     crate::graphiql::page(endpoint, subscriptions, document)
 }
 
-/// An error answered before any GraphQL ran, in the negotiated shape.
+/// An error answered before any GraphQL ran, in the negotiated shape, with its status and
+/// the code of that status (`Code::of_status`).
 pub fn request_error(
     status: StatusCode,
     message: &str,
     response_type: ResponseType,
 ) -> HttpResponse {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
-    let (status, content_type) = match response_type {
-        ResponseType::GraphqlResponseJson => (status, GRAPHQL_RESPONSE_JSON),
-        ResponseType::Json if status.is_client_error() && status != StatusCode::BAD_REQUEST => {
-            (status, APPLICATION_JSON)
-        }
-        ResponseType::Json => (StatusCode::BAD_REQUEST, APPLICATION_JSON),
+    let code = Code::of_status(status).as_str();
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let content_type = match response_type {
+        ResponseType::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
+        ResponseType::Json => APPLICATION_JSON,
     };
     let mut response = (status, body.to_string()).into_response();
     response
@@ -159,6 +159,32 @@ pub fn operation_type(request: &Request) -> Option<OperationType> {
         .iter()
         .find(|(op_name, _)| name.is_none() || op_name.map(|n| n.as_str()) == name)
         .map(|(_, op)| op.node.ty)
+}
+
+/// Rewrites the plain-text answers of the body limit (413), the request timeout (408) and
+/// a caught panic (500) as GraphQL errors with their codes, in the media type the client accepts.
+pub async fn coded_transport_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> HttpResponse {
+    let response_type = negotiate(request.headers()).unwrap_or(ResponseType::Json);
+    let response = next.run(request).await;
+    let status = response.status();
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large",
+        StatusCode::REQUEST_TIMEOUT => "the request took too long",
+        StatusCode::INTERNAL_SERVER_ERROR => "internal error; it has been logged",
+        _ => return response,
+    };
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if is_json {
+        return response;
+    }
+    request_error(status, message, response_type)
 }
 
 /// Writes the GraphQL response: 400 for a request that never executed (parse or

@@ -11,6 +11,7 @@ pub mod ops;
 pub mod persisted;
 pub mod query;
 pub mod scalars;
+pub mod spec;
 pub mod subscription;
 pub mod tokens;
 pub mod types;
@@ -57,6 +58,61 @@ pub fn console_schema(
         SUBSCRIPTIONS_PER_CLIENT,
     ));
     builder(limits).data(app).data(cookies).data(live).finish()
+}
+
+/// Runs a request: the document checks (`limits`, enum literals), then `execute`, then
+/// the spec's response rules (`spec`). Every top-level error leaves with an
+/// `extensions.code` of `errors::Code`.
+pub async fn run<Fut>(
+    mut request: async_graphql::Request,
+    limits: Option<&QueryLimits>,
+    index: &spec::SchemaIndex,
+    execute: impl FnOnce(async_graphql::Request) -> Fut,
+) -> async_graphql::Response
+where
+    Fut: std::future::Future<Output = async_graphql::Response>,
+{
+    use errors::Code;
+    // None: the document was checked already (a persisted one).
+    if let Some(limits) = limits
+        && let Err(refused) = limits::enforce(&mut request, limits)
+    {
+        return *refused;
+    }
+    let document = match request.parsed_query() {
+        Ok(document) => document.clone(),
+        Err(err) => return async_graphql::Response::from_errors(vec![limits::parse_failed(err)]),
+    };
+    if let Err(err) = spec::check_enum_literals(index, &document) {
+        return async_graphql::Response::from_errors(vec![
+            Code::GraphqlValidationFailed.set_on(err),
+        ]);
+    }
+    let operation_name = request.operation_name.clone();
+    let mut response = execute(request).await;
+    let executed = response.data != async_graphql::Value::Null
+        || response.errors.iter().any(|e| !e.path.is_empty());
+    let errors = std::mem::take(&mut response.errors);
+    response.errors = errors
+        .into_iter()
+        .map(|err| {
+            let code = if !executed {
+                // Refused before execution: validation, variables, the operation name, or
+                // async-graphql's depth, complexity and directive limits.
+                Code::GraphqlValidationFailed
+            } else if err.message.starts_with("Failed to parse") {
+                // An argument async-graphql could not read as its type.
+                Code::BadUserInput
+            } else {
+                Code::Internal
+            };
+            code.set_on(err)
+        })
+        .collect();
+    if executed {
+        spec::shape_response(index, &document, operation_name.as_deref(), &mut response);
+    }
+    response
 }
 
 /// The console SDL, as committed in schema.graphql.

@@ -8,7 +8,7 @@ use sea_orm::{
 use super::{
     AppContext, ErrorCode, Principal, RequestMeta, ServiceError, ServiceResult,
     audit::{self, AuditEntry},
-    codes, rate_limit,
+    both, codes, rate_limit,
 };
 use crate::{
     db,
@@ -77,19 +77,21 @@ pub async fn update_info(
         Nickname::parse,
         |n| n.as_str().to_owned(),
         "nickname",
-    )?;
+    );
     let phone = cleared_or(
         changes.contact_phone,
         Phone::parse,
         |p| p.as_str().to_owned(),
         "contactPhone",
-    )?;
+    );
     let email = cleared_or(
         changes.contact_email,
         Email::parse,
         |e| e.as_str().to_owned(),
         "contactEmail",
-    )?;
+    );
+    // Every invalid field in one answer.
+    let ((nickname, phone), email) = both(both(nickname, phone), email)?;
     let txn = db::begin_write(&ctx.db).await?;
     let account = load(&txn, principal.account_id).await?;
     let mut active: entity::accounts::ActiveModel = account.into();

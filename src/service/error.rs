@@ -69,6 +69,9 @@ pub struct Refusal {
 pub enum ServiceError {
     #[error("{}", .0.message)]
     Refused(Refusal),
+    /// Several refusals at once: every invalid field of a form, in one answer.
+    #[error("{}", .0.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Refusals(Vec<Refusal>),
     #[error("sign in first")]
     Unauthenticated,
     #[error("this principal may not do that")]
@@ -81,6 +84,22 @@ pub enum ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// Both results, or the refusals of both: a form answers every invalid field at once. A
+/// failure that is not a refusal wins over refusals.
+pub fn both<A, B>(a: ServiceResult<A>, b: ServiceResult<B>) -> ServiceResult<(A, B)> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+        (Err(a), Err(b)) => match (a.into_refusals(), b.into_refusals()) {
+            (Ok(mut first), Ok(second)) => {
+                first.extend(second);
+                Err(ServiceError::Refusals(first))
+            }
+            (Err(other), _) | (_, Err(other)) => Err(other),
+        },
+    }
+}
 
 impl ServiceError {
     pub fn refused(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -100,6 +119,15 @@ impl ServiceError {
             message: message.into(),
             retry_after_seconds: None,
         })
+    }
+
+    /// The refusals this error holds, or the error itself when it is not a refusal.
+    fn into_refusals(self) -> Result<Vec<Refusal>, Self> {
+        match self {
+            Self::Refused(r) => Ok(vec![r]),
+            Self::Refusals(rs) => Ok(rs),
+            other => Err(other),
+        }
     }
 
     pub fn rate_limited(retry_after_seconds: i64) -> Self {

@@ -11,7 +11,7 @@ use super::{
     AppContext, ErrorCode, Page, Principal, RequestMeta, ServiceError, ServiceResult,
     accounts::{self, site_of},
     audit::{self, AuditEntry},
-    principal_key,
+    both, principal_key,
     second_factor::{SecondFactor, guard_protected_operation},
     verification,
 };
@@ -58,32 +58,32 @@ fn blank(raw: &str) -> bool {
     raw.trim().is_empty()
 }
 
+/// Every contact field, each checked: one answer names all the invalid ones.
 fn parse_contact(contact: &Contact) -> ServiceResult<ParsedContact> {
-    let email = match contact.email.as_deref() {
-        None => None,
-        Some(raw) if blank(raw) => Some(None),
-        Some(raw) => Some(Some(
-            Email::parse(raw)
-                .map_err(|e| DomainError::new("email", e.message))?
-                .as_str()
-                .to_owned(),
-        )),
-    };
-    let phone = match contact.phone.as_deref() {
-        None => None,
-        Some(raw) if blank(raw) => Some(None),
-        Some(raw) => Some(Some(
-            Phone::parse(raw)
-                .map_err(|e| DomainError::new("phone", e.message))?
-                .as_str()
-                .to_owned(),
-        )),
-    };
-    let remark = match contact.remark.as_deref() {
-        None => None,
-        Some(raw) if blank(raw) => Some(None),
-        Some(raw) => Some(Some(plain_text("remark", raw, REMARK_MAX_CHARS)?)),
-    };
+    fn field(
+        raw: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<String, DomainError>,
+    ) -> ServiceResult<Option<Option<String>>> {
+        match raw {
+            None => Ok(None),
+            Some(raw) if blank(raw) => Ok(Some(None)),
+            Some(raw) => Ok(Some(Some(parse(raw)?))),
+        }
+    }
+    let email = field(contact.email.as_deref(), |raw| {
+        Email::parse(raw)
+            .map(|e| e.as_str().to_owned())
+            .map_err(|e| DomainError::new("email", e.message))
+    });
+    let phone = field(contact.phone.as_deref(), |raw| {
+        Phone::parse(raw)
+            .map(|p| p.as_str().to_owned())
+            .map_err(|e| DomainError::new("phone", e.message))
+    });
+    let remark = field(contact.remark.as_deref(), |raw| {
+        plain_text("remark", raw, REMARK_MAX_CHARS)
+    });
+    let ((email, phone), remark) = both(both(email, phone), remark)?;
     Ok(ParsedContact {
         email,
         phone,
@@ -246,28 +246,31 @@ pub async fn create_sub_user(
     now: DateTime<Utc>,
 ) -> ServiceResult<Model> {
     principal.require_root()?;
-    let name = UserName::parse("name", &form.name)?;
+    let name = UserName::parse("name", &form.name).map_err(ServiceError::from);
     let contact = parse_contact(&Contact {
         email: form.email,
         phone: form.phone,
         remark: form.remark,
-    })?;
-    let password = form.password.as_deref().filter(|p| !p.is_empty());
-    if form.console_login && password.is_none() {
-        return Err(ServiceError::refused_at(
+    });
+    let password = match form.password.as_deref().filter(|p| !p.is_empty()) {
+        None if form.console_login => Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "password",
             "a sub-user with console sign-in needs a password",
-        ));
-    }
-    let hash = match password {
+        )),
+        None => Ok(None),
         Some(raw) => {
             let policy = ctx.policies.for_site(principal.site);
-            let parsed = Password::parse_for(raw, None, policy).map_err(|e| {
-                ServiceError::refused_at(ErrorCode::PasswordTooWeak, "password", e.message)
-            })?;
-            Some(crypto::hash_password(parsed.expose().to_owned()).await?)
+            Password::parse_for(raw, None, policy)
+                .map(Some)
+                .map_err(|e| {
+                    ServiceError::refused_at(ErrorCode::PasswordTooWeak, "password", e.message)
+                })
         }
+    };
+    let ((name, contact), password) = both(both(name, contact), password)?;
+    let hash = match password {
+        Some(parsed) => Some(crypto::hash_password(parsed.expose().to_owned()).await?),
         None => None,
     };
     let key = name.key();
@@ -362,13 +365,14 @@ pub async fn create_message_recipient(
     now: DateTime<Utc>,
 ) -> ServiceResult<Model> {
     principal.require_root()?;
-    let name = plain_text("name", name, RECIPIENT_NAME_MAX_CHARS)?;
-    let contact = parse_contact(&contact)?;
-    if !matches!(contact.email, Some(Some(_))) && !matches!(contact.phone, Some(Some(_))) {
-        return Err(
-            DomainError::new("email", "a message recipient needs an e-mail or a phone").into(),
-        );
-    }
+    let given = |raw: &Option<String>| raw.as_deref().is_some_and(|r| !blank(r));
+    let reachable = if given(&contact.email) || given(&contact.phone) {
+        Ok(())
+    } else {
+        Err(DomainError::new("email", "a message recipient needs an e-mail or a phone").into())
+    };
+    let name = plain_text("name", name, RECIPIENT_NAME_MAX_CHARS).map_err(ServiceError::from);
+    let ((name, contact), ()) = both(both(name, parse_contact(&contact)), reachable)?;
     let key = format!("recipient:{}", name.to_lowercase());
     let mut row = base_row(
         principal.account_id,

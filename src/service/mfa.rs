@@ -1,4 +1,5 @@
-//! MFA code checks (MFA-01, MFA-04): RFC 6238 TOTP within ±1 step, each step accepted once.
+//! MFA code checks (MFA-01, MFA-04): RFC 6238 TOTP within ±1 step, each step accepted once;
+//! the last accepted code sent again answers CODE_ALREADY_USED.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
@@ -182,6 +183,20 @@ pub async fn verify_device_code(
         .exec(&ctx.db)
         .await?;
     if claimed.rows_affected != 1 {
+        // The last accepted code, sent again (or by a request that lost the race for it):
+        // the client is told, which reveals nothing it did not send. Any other spent step
+        // stays a wrong code. Neither is counted against the principal, as before.
+        let last_step = Entity::find_by_id(device.id)
+            .one(&ctx.db)
+            .await?
+            .map(|d| d.last_used_step);
+        if last_step == Some(step) {
+            return Err(ServiceError::refused_at(
+                ErrorCode::CodeAlreadyUsed,
+                field,
+                "this MFA code has already been used; wait for the next one",
+            ));
+        }
         return Err(invalid());
     }
     Ok(())

@@ -41,7 +41,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
-pub use error::{ErrorCode, Refusal, ServiceError, ServiceResult};
+pub use error::{ErrorCode, Refusal, ServiceError, ServiceResult, both};
 
 use crate::{
     crypto::SecretKey,

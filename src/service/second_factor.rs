@@ -23,6 +23,13 @@ fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
+impl SecondFactor {
+    /// True when the factor is an MFA code (checked before any channel code).
+    pub fn is_mfa_code(&self) -> bool {
+        present(&self.mfa_code).is_some()
+    }
+}
+
 pub(super) fn required_factor() -> ServiceError {
     ServiceError::refused_at(
         ErrorCode::SecondFactorRequired,

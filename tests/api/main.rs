@@ -40,6 +40,7 @@ mod schema;
 mod security;
 mod sessions_devices;
 mod sign_in;
+mod spec;
 mod verification;
 mod verification_enterprise;
 mod verification_individual;

@@ -538,14 +538,15 @@ async fn codes_are_accepted_within_one_step_and_never_twice(app: TestApp) {
     let bind_code = code_now(&app, &secret).await;
     let bound = confirm(&app, &token, &begun["bindingId"], &bind_code).await;
     assert_eq!(bound["userErrors"], json!([]), "{bound}");
-    // RULE MFA-04: the binding code is spent: it does not confirm anything else.
+    // RULE MFA-04: the binding code is spent: it does not confirm anything else (the last
+    // accepted code, sent again, is told apart: issue 17).
     let out = update_protection(
         &app,
         &token,
         json!({ "loginProtection": true, "secondFactor": { "mfaCode": bind_code } }),
     )
     .await;
-    assert_eq!(error_code(&out), "INVALID_CODE", "{out}");
+    assert_eq!(error_code(&out), "CODE_ALREADY_USED", "{out}");
 
     // Four steps later: t-90 is out of the window, t-30 and t+30 are in it.
     app.advance(120).await;
@@ -584,7 +585,7 @@ async fn codes_are_accepted_within_one_step_and_never_twice(app: TestApp) {
         json!({ "loginProtection": true, "secondFactor": { "mfaCode": ahead } }),
     )
     .await;
-    assert_eq!(error_code(&out), "INVALID_CODE", "{out}");
+    assert_eq!(error_code(&out), "CODE_ALREADY_USED", "{out}");
     let out = update_protection(
         &app,
         &token,
@@ -617,7 +618,7 @@ async fn codes_are_accepted_within_one_step_and_never_twice(app: TestApp) {
     // RULE MFA-04: one code, one use, even for two requests at once.
     assert_eq!(sessions, 1, "{o1} {o2}");
     let loser = if o1["session"].is_object() { &o2 } else { &o1 };
-    assert_eq!(error_code(loser), "INVALID_CODE", "{loser}");
+    assert_eq!(error_code(loser), "CODE_ALREADY_USED", "{loser}");
 
     // Two unbinds at once with one code: one unbinds, the other is refused.
     let code = fresh_code(&app, &secret).await;
@@ -636,10 +637,12 @@ async fn codes_are_accepted_within_one_step_and_never_twice(app: TestApp) {
     } else {
         &u1
     };
-    // INVALID_CODE when both saw the device (the step was spent by the winner);
+    // CODE_ALREADY_USED when both saw the device (the step was spent by the winner),
+    // INVALID_CODE when the device was gone by the time the loser looked why;
     // NO_MFA_DEVICE when the loser only started after the device was gone.
     assert!(
-        ["INVALID_CODE", "NO_MFA_DEVICE"].contains(&error_code(loser).as_str()),
+        ["CODE_ALREADY_USED", "INVALID_CODE", "NO_MFA_DEVICE"]
+            .contains(&error_code(loser).as_str()),
         "{loser}"
     );
     assert_eq!(account_device(&app, &token).await, Value::Null);
@@ -910,8 +913,8 @@ async fn operation_protection_accepts_an_mfa_code(app: TestApp) {
                 "secondFactor": { "mfaCode": code } }),
     )
     .await;
-    // RULE MFA-04: not the code just used.
-    assert_eq!(error_code(&out), "INVALID_CODE", "{out}");
+    // RULE MFA-04: not the code just used (told apart as a replay: issue 17).
+    assert_eq!(error_code(&out), "CODE_ALREADY_USED", "{out}");
     let code = fresh_code(&app, &secret).await;
     let out = mutate(
         &app,

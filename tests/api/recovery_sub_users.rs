@@ -735,14 +735,14 @@ async fn both_need_the_roots_fresh_second_factor_under_operation_protection(app:
     let out = remove_device(&app, &root_token, json!({ "subUserId": dev })).await;
     assert_eq!(error_code(&out), "SECOND_FACTOR_REQUIRED", "{out}");
     assert_eq!(out["subUser"], Value::Null, "{out}");
-    // ...a fresh one: not the code the reset just used (MFA-04).
+    // ...a fresh one: not the code the reset just used (MFA-04), told apart as a replay.
     let out = remove_device(
         &app,
         &root_token,
         json!({ "subUserId": dev, "secondFactor": { "mfaCode": code } }),
     )
     .await;
-    assert_eq!(error_code(&out), "INVALID_CODE", "{out}");
+    assert_eq!(error_code(&out), "CODE_ALREADY_USED", "{out}");
     assert_eq!(
         seen_by_root(&app, &root_token, &dev).await["mfaDevice"]["id"],
         device_id

@@ -148,7 +148,12 @@ pub async fn complete(
     )
     .await
     {
-        if matches!(&err, ServiceError::Refused(r) if r.code == ErrorCode::InvalidCode) {
+        // A replayed MFA code (CODE_ALREADY_USED) counts as the wrong code it was before.
+        let counted = |r: &crate::service::Refusal| {
+            r.code == ErrorCode::InvalidCode
+                || (r.code == ErrorCode::CodeAlreadyUsed && factor.is_mfa_code())
+        };
+        if matches!(&err, ServiceError::Refused(r) if counted(r)) {
             Entity::update_many()
                 .col_expr(
                     Column::FailedAttempts,
