@@ -275,6 +275,10 @@ fn request_meta(peer: SocketAddr, proxies: &TrustedProxies, headers: &HeaderMap)
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(256).collect()),
+        lang: headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::i18n::Lang::from_accept_language),
     }
 }
 
@@ -415,11 +419,14 @@ async fn console_graphql(
             ..RequestState::default()
         },
     };
+    // Notices written on this request's behalf speak its language (service::notices).
+    let lang = request_state.meta.lang;
     let mut request = loaders::register(request.data(request_state), &state.app.db);
     if let Err(refused) = graphql::limits::enforce(&mut request, &state.limits) {
         return gql_http::graphql_response(*refused, response_type);
     }
-    gql_http::graphql_response(state.console.execute(request).await, response_type)
+    let response = crate::i18n::with_request_lang(lang, state.console.execute(request)).await;
+    gql_http::graphql_response(response, response_type)
 }
 
 async fn ops_graphql(

@@ -3,7 +3,7 @@
 
 use sea_orm::DbErr;
 
-use crate::domain::DomainError;
+use crate::{domain::DomainError, i18n::Message};
 
 /// Stable codes of refused business rules, as the contract's `UserErrorCode` names them.
 /// It derives the GraphQL enum here so the code list exists exactly once.
@@ -60,7 +60,8 @@ pub struct Refusal {
     pub code: ErrorCode,
     /// The input field at fault, e.g. `["input", "password"]`.
     pub field: Option<Vec<String>>,
-    pub message: String,
+    /// Rendered in the reader's language where it reaches the client.
+    pub message: Message,
     /// For RATE_LIMITED: seconds until a retry may succeed.
     pub retry_after_seconds: Option<i64>,
 }
@@ -83,21 +84,21 @@ pub enum ServiceError {
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
 impl ServiceError {
-    pub fn refused(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub fn refused(code: ErrorCode, message: Message) -> Self {
         Self::Refused(Refusal {
             code,
             field: None,
-            message: message.into(),
+            message,
             retry_after_seconds: None,
         })
     }
 
     /// A refusal blamed on `input.<field>`.
-    pub fn refused_at(code: ErrorCode, field: &str, message: impl Into<String>) -> Self {
+    pub fn refused_at(code: ErrorCode, field: &str, message: Message) -> Self {
         Self::Refused(Refusal {
             code,
             field: Some(vec!["input".to_owned(), field.to_owned()]),
-            message: message.into(),
+            message,
             retry_after_seconds: None,
         })
     }
@@ -106,13 +107,14 @@ impl ServiceError {
         Self::Refused(Refusal {
             code: ErrorCode::RateLimited,
             field: None,
-            message: format!("too many requests; retry in {retry_after_seconds} s"),
+            message: msg!("err-rate-limited", seconds = retry_after_seconds),
             retry_after_seconds: Some(retry_after_seconds.max(1)),
         })
     }
 
-    pub fn not_found(what: &str) -> Self {
-        Self::refused(ErrorCode::NotFound, format!("{what} not found"))
+    /// NOT_FOUND with its message, e.g. `msg!("not-found-project")`.
+    pub fn not_found(message: Message) -> Self {
+        Self::refused(ErrorCode::NotFound, message)
     }
 
     pub fn internal(err: impl std::fmt::Display) -> Self {
