@@ -15,6 +15,7 @@ mod accounts;
 mod cancellation;
 mod console_page;
 mod http;
+mod i18n;
 mod instances;
 mod limits;
 mod live;
