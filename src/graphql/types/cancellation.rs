@@ -48,7 +48,7 @@ pub struct CancellationBlocker {
 
 #[ComplexObject]
 impl CancellationBlocker {
-    /// In the request's language.
+    // In the request's language (not a description: the schema stays as it was).
     async fn message(&self, ctx: &Context<'_>) -> String {
         self.message.render(crate::graphql::context::lang(ctx))
     }
