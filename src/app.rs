@@ -313,6 +313,10 @@ fn request_meta(peer: SocketAddr, proxies: &TrustedProxies, headers: &HeaderMap)
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(256).collect()),
+        lang: headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::i18n::Lang::from_accept_language),
     }
 }
 
@@ -481,6 +485,8 @@ async fn console_graphql(
             ..RequestState::default()
         },
     };
+    // Notices written on this request's behalf speak its language (service::notices).
+    let lang = request_state.meta.lang;
     let mut request = loaders::register(request.data(request_state), &state.app.db);
     // A document kept by hash passed the limits when it was first sent.
     if let Prepared::Unchecked { sha256 } = prepared {
@@ -489,9 +495,12 @@ async fn console_graphql(
         }
         state.documents.remember(sha256, &mut request);
     }
-    let response = graphql::run(request, None, &state.console_index, |request| {
-        state.console.execute(request)
-    })
+    let response = crate::i18n::with_request_lang(
+        lang,
+        graphql::run(request, None, &state.console_index, |request| {
+            state.console.execute(request)
+        }),
+    )
     .await;
     gql_http::graphql_response(response, response_type)
 }

@@ -140,7 +140,8 @@ pub fn parse_request(
     let persisted = value
         .get("extensions")
         .is_some_and(|e| e.get("persistedQuery").is_some());
-    if !query_is_string && !(persisted && value.get("query").is_none()) {
+    let by_hash_alone = persisted && value.get("query").is_none();
+    if !(query_is_string || by_hash_alone) {
         return Err((
             StatusCode::BAD_REQUEST,
             "the body needs a `query` string".to_owned(),

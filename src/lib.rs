@@ -1,6 +1,10 @@
 //! account-center: the GraphQL backend of a cloud provider's account center.
 //! `build` assembles the same app the binary serves, so tests run the real thing.
 
+// First, so that `msg!` is in scope in every module below.
+#[macro_use]
+pub mod i18n;
+
 pub mod app;
 pub mod config;
 pub mod cors;

@@ -29,13 +29,13 @@ pub struct Holdings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocker {
     pub code: &'static str,
-    pub message: String,
+    pub message: crate::i18n::Message,
 }
 
 /// CAN-01: every unmet precondition at once, in a fixed order.
 pub fn blockers(h: &Holdings) -> Vec<Blocker> {
     let mut out = Vec::new();
-    let mut add = |unmet: bool, code: &'static str, message: String| {
+    let mut add = |unmet: bool, code: &'static str, message: crate::i18n::Message| {
         if unmet {
             out.push(Blocker { code, message });
         }
@@ -43,56 +43,50 @@ pub fn blockers(h: &Holdings) -> Vec<Blocker> {
     add(
         h.open_orders > 0,
         "OPEN_ORDERS",
-        format!(
-            "{} unfinished order(s) or service(s): finish or cancel them",
-            h.open_orders
-        ),
+        msg!("blocker-open-orders", count = h.open_orders),
     );
     add(
         h.amount_owed_cents > 0 || h.overdue_payment,
         "AMOUNT_OWED",
-        format!(
-            "{} yuan is owed{}: settle it first",
-            Money::from_cents(h.amount_owed_cents),
-            if h.overdue_payment { ", overdue" } else { "" }
-        ),
+        if h.overdue_payment {
+            msg!(
+                "blocker-amount-owed-overdue",
+                amount = Money::from_cents(h.amount_owed_cents).to_string()
+            )
+        } else {
+            msg!(
+                "blocker-amount-owed",
+                amount = Money::from_cents(h.amount_owed_cents).to_string()
+            )
+        },
     );
     add(
         h.cash_balance_cents > 0,
         "CASH_BALANCE",
-        format!(
-            "a cash balance of {} yuan remains: withdraw it first",
-            Money::from_cents(h.cash_balance_cents)
+        msg!(
+            "blocker-cash-balance",
+            amount = Money::from_cents(h.cash_balance_cents).to_string()
         ),
     );
     add(
         h.vouchers > 0,
         "VOUCHERS",
-        format!(
-            "{} voucher(s) remain: use or give them up first",
-            h.vouchers
-        ),
+        msg!("blocker-vouchers", count = h.vouchers),
     );
     add(
         h.active_resources > 0,
         "ACTIVE_RESOURCES",
-        format!(
-            "{} resource(s) are in use: release them first",
-            h.active_resources
-        ),
+        msg!("blocker-active-resources", count = h.active_resources),
     );
     add(
         h.members > 0,
         "MEMBERS",
-        format!(
-            "{} sub-user(s), collaborator(s) or message recipient(s) remain: delete them first",
-            h.members
-        ),
+        msg!("blocker-members", count = h.members),
     );
     add(
         h.pending_complaints > 0,
         "PENDING_COMPLAINTS",
-        format!("{} complaint(s) are still open", h.pending_complaints),
+        msg!("blocker-pending-complaints", count = h.pending_complaints),
     );
     out
 }

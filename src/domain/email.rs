@@ -16,21 +16,21 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let email = raw.trim().to_lowercase();
-        let err = |message: &str| Err(DomainError::new(FIELD, message));
+        let err = |message: crate::i18n::Message| Err(DomainError::new(FIELD, message));
         if email.is_empty() {
-            return err("e-mail is required");
+            return err(msg!("err-email-required"));
         }
         if email.chars().count() > MAX_CHARS {
-            return err("e-mail must be at most 254 characters");
+            return err(msg!("err-email-must-most-254-characters"));
         }
         if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return err("e-mail must not contain spaces or control characters");
+            return err(msg!("err-email-must-not-contain-spaces"));
         }
         let Some((local, domain)) = email.split_once('@') else {
-            return err("e-mail must contain an @");
+            return err(msg!("err-email-must-contain"));
         };
         if domain.contains('@') {
-            return err("e-mail must contain exactly one @");
+            return err(msg!("err-email-must-contain-exactly-one"));
         }
         check_local(local).and_then(|()| check_domain(domain))?;
         Ok(Self(email))
@@ -43,19 +43,19 @@ impl Email {
 
 fn check_local(local: &str) -> Result<(), DomainError> {
     if local.is_empty() {
-        return Err(DomainError::new(FIELD, "e-mail needs a name before the @"));
+        return Err(DomainError::new(FIELD, msg!("err-email-needs-name-before")));
     }
     if local.chars().count() > MAX_LOCAL_CHARS {
         return Err(DomainError::new(
             FIELD,
-            "the part before the @ must be at most 64 characters",
+            msg!("err-part-before-must-most-64"),
         ));
     }
     // Mail servers refuse unquoted dots at the ends or doubled; accepting them would strand codes.
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return Err(DomainError::new(
             FIELD,
-            "the part before the @ must not start or end with a dot or contain two dots in a row",
+            msg!("err-part-before-must-not-start"),
         ));
     }
     Ok(())
@@ -65,7 +65,7 @@ fn check_domain(domain: &str) -> Result<(), DomainError> {
     if !domain.contains('.') {
         return Err(DomainError::new(
             FIELD,
-            "the domain after the @ must contain a dot",
+            msg!("err-domain-after-must-contain-dot"),
         ));
     }
     for label in domain.split('.') {
@@ -79,8 +79,7 @@ fn check_domain(domain: &str) -> Result<(), DomainError> {
         if !valid {
             return Err(DomainError::new(
                 FIELD,
-                "the domain after the @ must be dot-separated labels of letters, digits and \
-                 inner hyphens",
+                msg!("err-domain-after-must-dot-separated"),
             ));
         }
     }
@@ -164,19 +163,26 @@ mod tests {
         assert!(
             rejected(&format!("{}@b.cn", "a".repeat(65)))
                 .message
+                .to_string()
                 .contains("64")
         );
         assert!(
             rejected(&format!("a@{}.cn", "b".repeat(64)))
                 .message
+                .to_string()
                 .contains("domain")
         );
     }
 
     #[test]
     fn error_messages_say_what_is_wrong() {
-        assert!(rejected("a@localhost").message.contains("dot"));
-        assert!(rejected("plain").message.contains("@"));
-        assert!(rejected("a@b@c.com").message.contains("exactly one"));
+        assert!(rejected("a@localhost").message.to_string().contains("dot"));
+        assert!(rejected("plain").message.to_string().contains("@"));
+        assert!(
+            rejected("a@b@c.com")
+                .message
+                .to_string()
+                .contains("exactly one")
+        );
     }
 }

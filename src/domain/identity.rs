@@ -9,7 +9,7 @@ use super::DomainError;
 /// Parses a strict `yyyy-mm-dd` date (after trimming) that exists in the calendar, years 1900..=9999.
 pub fn parse_iso_date(field: &'static str, raw: &str) -> Result<NaiveDate, DomainError> {
     let raw = raw.trim();
-    let bad_format = || DomainError::new(field, "a date written as yyyy-mm-dd");
+    let bad_format = || DomainError::new(field, msg!("err-date-written-as-yyyy-mm"));
     let mut parts = raw.split('-');
     let (Some(year), Some(month), Some(day), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -24,10 +24,10 @@ pub fn parse_iso_date(field: &'static str, raw: &str) -> Result<NaiveDate, Domai
         return Err(bad_format());
     };
     if !(1900..=9999).contains(&year) {
-        return Err(DomainError::new(field, "a year between 1900 and 9999"));
+        return Err(DomainError::new(field, msg!("err-year-between-1900-9999")));
     }
     NaiveDate::from_ymd_opt(year, month, day)
-        .ok_or_else(|| DomainError::new(field, "a date that exists in the calendar"))
+        .ok_or_else(|| DomainError::new(field, msg!("err-date-exists-calendar")))
 }
 
 fn all_ascii_digits(s: &str) -> bool {
@@ -79,7 +79,7 @@ impl ResidentIdNumber {
         if number.birth_date() != birth_date {
             return Err(DomainError::new(
                 field,
-                "the birth date inside does not match birthDate",
+                msg!("err-birth-date-inside-does-not"),
             ));
         }
         Ok(number)
@@ -88,30 +88,30 @@ impl ResidentIdNumber {
     /// As `parse`, for numbers whose holder's birth date is not asked for (an enterprise's
     /// legal person): the embedded date must still be real.
     pub fn parse_any_birth_date(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        let err = |message: &str| Err(DomainError::new(field, message));
+        let err = |message: crate::i18n::Message| Err(DomainError::new(field, message));
         let number = raw.trim().to_ascii_uppercase();
         if number.chars().count() != 18 {
-            return err("an 18-character mainland ID number");
+            return err(msg!("err-18-character-mainland-id-number"));
         }
         // 18 characters and, below, all ASCII: byte offsets are character offsets.
         let (Some(body), Some(check)) = (number.get(..17), number.get(17..)) else {
-            return err("the first 17 characters must be digits");
+            return err(msg!("err-first-17-characters-must-digits"));
         };
         if !all_ascii_digits(body) {
-            return err("the first 17 characters must be digits");
+            return err(msg!("err-first-17-characters-must-digits"));
         }
         let Some(check) = check
             .chars()
             .next()
             .filter(|c| *c == 'X' || c.is_ascii_digit())
         else {
-            return err("the last character must be a digit or X");
+            return err(msg!("err-last-character-must-digit-x"));
         };
         if id_check_char(body) != Some(check) {
-            return err("wrong check character");
+            return err(msg!("err-wrong-check-character"));
         }
         if number.get(6..14).and_then(compact_date).is_none() {
-            return err("impossible birth date inside");
+            return err(msg!("err-impossible-birth-date-inside"));
         }
         Ok(Self(number))
     }
@@ -147,17 +147,17 @@ pub struct DocumentNumber(String);
 impl DocumentNumber {
     /// Trims and upper-cases; 5..=20 characters of A-Z, 0-9 and '-', at least one digit.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        let err = |message: &str| Err(DomainError::new(field, message));
+        let err = |message: crate::i18n::Message| Err(DomainError::new(field, message));
         // ASCII-only upper-casing: `'ß'.to_uppercase()` would smuggle in "SS".
         let number = raw.trim().to_ascii_uppercase();
         if !(5..=20).contains(&number.chars().count()) {
-            return err("a document number of 5 to 20 characters");
+            return err(msg!("err-document-number-5-20-characters"));
         }
         if !registry_charset(&number) {
-            return err("a document number of letters A-Z, digits and '-' only");
+            return err(msg!("err-document-number-letters-z-digits"));
         }
         if !number.bytes().any(|b| b.is_ascii_digit()) {
-            return err("a document number with at least one digit");
+            return err(msg!("err-document-number-least-one-digit"));
         }
         Ok(Self(number))
     }
@@ -209,20 +209,20 @@ impl CreditCode {
     /// Trims and upper-cases; exactly 18 characters of the GB 32100 alphabet with the right
     /// check character.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        let err = |message: &str| Err(DomainError::new(field, message));
+        let err = |message: crate::i18n::Message| Err(DomainError::new(field, message));
         let code = raw.trim().to_ascii_uppercase();
         if code.chars().count() != CREDIT_LEN {
-            return err("an 18-character unified social credit code");
+            return err(msg!("err-18-character-unified-social-credit"));
         }
         if !code.chars().all(|c| credit_value(c).is_some()) {
-            return err("a credit code of digits and capital letters except I, O, S, V and Z");
+            return err(msg!("err-credit-code-digits-capital-letters"));
         }
         // All ASCII now, so byte offsets are character offsets.
         let (Some(body), Some(check)) = (code.get(..17), code.get(17..)) else {
-            return err("an 18-character unified social credit code");
+            return err(msg!("err-18-character-unified-social-credit"));
         };
         if credit_check_char(body) != check.chars().next() {
-            return err("wrong check character");
+            return err(msg!("err-wrong-check-character"));
         }
         Ok(Self(code))
     }
@@ -267,7 +267,7 @@ impl EnterpriseCode {
         if !(6..=30).contains(&code.chars().count()) || !registry_charset(&code) {
             return Err(DomainError::new(
                 field,
-                "a registration number of 6 to 30 letters A-Z, digits and '-'",
+                msg!("err-registration-number-6-30-letters"),
             ));
         }
         Ok(Self::Incomplete(code))
@@ -350,13 +350,13 @@ mod tests {
     fn id_err(raw: &str, birth: NaiveDate) -> String {
         let err = ResidentIdNumber::parse("idNumber", raw, birth).expect_err(raw);
         assert_eq!(err.field, "idNumber");
-        err.message
+        err.message.to_string()
     }
 
     fn credit_err(raw: &str) -> String {
         let err = CreditCode::parse("creditCode", raw).expect_err(raw);
         assert_eq!(err.field, "creditCode");
-        err.message
+        err.message.to_string()
     }
 
     #[test]
@@ -392,17 +392,25 @@ mod tests {
             let err = parse(bad).expect_err(bad);
             assert_eq!(err.field, "birthDate", "{bad:?}");
         }
-        assert!(parse("1899-12-31").unwrap_err().message.contains("1900"));
+        assert!(
+            parse("1899-12-31")
+                .unwrap_err()
+                .message
+                .to_string()
+                .contains("1900")
+        );
         assert!(
             parse("2023-02-29")
                 .unwrap_err()
                 .message
+                .to_string()
                 .contains("calendar")
         );
         assert!(
             parse("20240101")
                 .unwrap_err()
                 .message
+                .to_string()
                 .contains("yyyy-mm-dd")
         );
     }
@@ -503,10 +511,28 @@ mod tests {
         assert_eq!(parse("h1234-5678").unwrap().as_str(), "H1234-5678");
         assert_eq!(parse("12345").unwrap().as_str(), "12345");
         assert_eq!(parse(&"A1".repeat(10)).unwrap().as_str().len(), 20);
-        assert!(parse("1234").unwrap_err().message.contains("5 to 20"));
+        assert!(
+            parse("1234")
+                .unwrap_err()
+                .message
+                .to_string()
+                .contains("5 to 20")
+        );
         assert!(parse(&format!("{}1", "A1".repeat(10))).is_err());
-        assert!(parse("ABCDEFG").unwrap_err().message.contains("digit"));
-        assert!(parse("-----").unwrap_err().message.contains("digit"));
+        assert!(
+            parse("ABCDEFG")
+                .unwrap_err()
+                .message
+                .to_string()
+                .contains("digit")
+        );
+        assert!(
+            parse("-----")
+                .unwrap_err()
+                .message
+                .to_string()
+                .contains("digit")
+        );
         for bad in [
             "E1234 5678",
             "E1234_5678",
@@ -589,11 +615,14 @@ mod tests {
 
         // 18 characters must be a real credit code, even when incomplete codes are allowed.
         let err = EnterpriseCode::parse("code", "91350100M000100Y44", true).unwrap_err();
-        assert_eq!(err.message, "wrong check character");
+        assert_eq!(err.message.to_string(), "wrong check character");
         assert_eq!(err.field, "code");
         // Not allowed: the credit-code error.
         let err = EnterpriseCode::parse("code", "440301103456789", false).unwrap_err();
-        assert_eq!(err.message, "an 18-character unified social credit code");
+        assert_eq!(
+            err.message.to_string(),
+            "an 18-character unified social credit code"
+        );
         for bad in [
             "12345",
             &"7".repeat(31),
@@ -602,7 +631,7 @@ mod tests {
             "é44030110345",
         ] {
             let err = EnterpriseCode::parse("code", bad, true).expect_err(bad);
-            assert!(err.message.contains("6 to 30"), "{bad:?}");
+            assert!(err.message.to_string().contains("6 to 30"), "{bad:?}");
         }
     }
 

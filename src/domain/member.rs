@@ -49,7 +49,7 @@ impl UserName {
         if len == 0 || len > USER_NAME_MAX_CHARS {
             return Err(DomainError::new(
                 field,
-                format!("a user name of 1 to {USER_NAME_MAX_CHARS} characters"),
+                msg!("err-user-name-length", max = USER_NAME_MAX_CHARS),
             ));
         }
         if !name
@@ -58,7 +58,7 @@ impl UserName {
         {
             return Err(DomainError::new(
                 field,
-                "a user name uses letters, digits and . _ - @ only",
+                msg!("err-user-name-uses-letters-digits"),
             ));
         }
         Ok(Self(name.to_owned()))

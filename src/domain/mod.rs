@@ -35,14 +35,11 @@ pub use text::{Nickname, plain_text};
 #[error("{field}: {message}")]
 pub struct DomainError {
     pub field: &'static str,
-    pub message: String,
+    pub message: crate::i18n::Message,
 }
 
 impl DomainError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field,
-            message: message.into(),
-        }
+    pub fn new(field: &'static str, message: crate::i18n::Message) -> Self {
+        Self { field, message }
     }
 }

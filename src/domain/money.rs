@@ -23,12 +23,7 @@ impl Money {
     /// Parses "12", "12.3" or "12.34"; refuses signs, exponents, spaces inside and a
     /// third decimal.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, DomainError> {
-        let bad = || {
-            DomainError::new(
-                field,
-                "an amount in yuan such as 12.34 (at most two decimals)",
-            )
-        };
+        let bad = || DomainError::new(field, msg!("err-amount-yuan-such-as-12"));
         let raw = raw.trim();
         let (whole, frac) = raw.split_once('.').unwrap_or((raw, ""));
         let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());

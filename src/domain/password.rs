@@ -40,46 +40,47 @@ impl Password {
         email: Option<&Email>,
         length: RangeInclusive<usize>,
     ) -> Result<Self, DomainError> {
-        let err = |message: String| Err(DomainError::new(FIELD, message));
+        let err = |message: crate::i18n::Message| Err(DomainError::new(FIELD, message));
         // First: '.' is not an allowed character, so a later check would hide this reason.
         if email.is_some_and(|e| raw.to_lowercase() == e.as_str()) {
-            return err("password must not be the same as the account's e-mail".into());
+            return err(msg!("err-password-must-not-same-as"));
         }
         if raw.chars().any(char::is_whitespace) {
-            return err("password must not contain spaces".into());
+            return err(msg!("err-password-must-not-contain-spaces"));
         }
         if !raw.chars().all(is_allowed) {
-            return err(format!(
-                "password may contain only letters A-Z and a-z, digits 0-9 and the special \
-                 characters {SPECIAL_CHARS}"
-            ));
+            return err(msg!("err-password-allowed-chars", specials = SPECIAL_CHARS));
         }
         if !length.contains(&raw.chars().count()) {
-            return err(format!(
-                "password must be {} to {} characters long",
-                length.start(),
-                length.end()
+            return err(msg!(
+                "err-password-length",
+                min = *length.start(),
+                max = *length.end()
             ));
         }
-        let missing: Vec<&str> = [
+        let missing: Vec<crate::i18n::Message> = [
             (
                 raw.chars().any(|c| c.is_ascii_uppercase()),
-                "one upper-case letter",
+                msg!("password-needs-upper"),
             ),
             (
                 raw.chars().any(|c| c.is_ascii_lowercase()),
-                "one lower-case letter",
+                msg!("password-needs-lower"),
             ),
-            (raw.chars().any(|c| c.is_ascii_digit()), "one digit"),
-            (raw.chars().any(is_special), "one special character"),
+            (
+                raw.chars().any(|c| c.is_ascii_digit()),
+                msg!("password-needs-digit"),
+            ),
+            (raw.chars().any(is_special), msg!("password-needs-special")),
         ]
         .into_iter()
         .filter_map(|(present, what)| (!present).then_some(what))
         .collect();
         if !missing.is_empty() {
-            return err(format!(
-                "password needs at least {} (specials: {SPECIAL_CHARS})",
-                missing.join(", ")
+            return err(msg!(
+                "err-password-needs",
+                missing = crate::i18n::Arg::list(msg!("list-comma"), missing),
+                specials = SPECIAL_CHARS
             ));
         }
         Ok(Self(raw.to_owned()))
@@ -114,7 +115,7 @@ mod tests {
     fn message(raw: &str) -> String {
         let err = Password::parse(raw, None).expect_err(raw);
         assert_eq!(err.field, "password");
-        err.message
+        err.message.to_string()
     }
 
     #[test]
@@ -178,7 +179,7 @@ mod tests {
         // RULE LOG-06
         let email = Email::parse("Ab1!x@Example.com").unwrap();
         let err = Password::parse("AB1!X@example.COM", Some(&email)).unwrap_err();
-        assert!(err.message.contains("e-mail"));
+        assert!(err.message.to_string().contains("e-mail"));
         let other = Email::parse("someone@example.com").unwrap();
         assert!(Password::parse("Abcdef1!", Some(&other)).is_ok());
     }
@@ -190,7 +191,7 @@ mod tests {
         assert!(Password::parse_for("Abcdef1!", None, &policy).is_ok());
         policy.password_min_chars = 10;
         let err = Password::parse_for("Abcdef1!", None, &policy).unwrap_err();
-        assert!(err.message.contains("10 to 20"));
+        assert!(err.message.to_string().contains("10 to 20"));
     }
 
     #[test]

@@ -25,12 +25,12 @@ impl Phone {
             None => (false, compact.as_str()),
         };
         if digits.is_empty() {
-            return Err(DomainError::new(FIELD, "phone number is required"));
+            return Err(DomainError::new(FIELD, msg!("err-phone-number-required")));
         }
         if !digits.chars().all(|c| c.is_ascii_digit()) {
             return Err(DomainError::new(
                 FIELD,
-                "phone number may contain only digits, spaces, dashes and a leading +",
+                msg!("err-phone-number-may-contain-only"),
             ));
         }
         // 86 is China's country code; mainland numbers are stored without it.
@@ -44,7 +44,7 @@ impl Phone {
         if digits.starts_with('0') || !(E164_MIN_DIGITS..=E164_MAX_DIGITS).contains(&digits.len()) {
             return Err(DomainError::new(
                 FIELD,
-                "an international number must be + and a country code, 8 to 15 digits in all",
+                msg!("err-international-number-must-country-code"),
             ));
         }
         Ok(Self(format!("+{digits}")))
@@ -64,8 +64,7 @@ fn mainland(digits: &str) -> Result<Phone, DomainError> {
     } else {
         Err(DomainError::new(
             FIELD,
-            "a mainland mobile number has 11 digits starting with 13 to 19; \
-             write other numbers as + and a country code",
+            msg!("err-mainland-mobile-number-11-digits"),
         ))
     }
 }
@@ -136,17 +135,25 @@ mod tests {
 
     #[test]
     fn messages_explain_the_expected_shape() {
-        assert!(Phone::parse("abc").unwrap_err().message.contains("digits"));
+        assert!(
+            Phone::parse("abc")
+                .unwrap_err()
+                .message
+                .to_string()
+                .contains("digits")
+        );
         assert!(
             Phone::parse("12345")
                 .unwrap_err()
                 .message
+                .to_string()
                 .contains("11 digits")
         );
         assert!(
             Phone::parse("+123")
                 .unwrap_err()
                 .message
+                .to_string()
                 .contains("8 to 15")
         );
     }

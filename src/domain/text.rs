@@ -15,18 +15,21 @@ impl Nickname {
         let name = raw.trim();
         let chars = name.chars().count();
         if chars == 0 {
-            return Err(DomainError::new("nickname", "nickname must not be empty"));
+            return Err(DomainError::new(
+                "nickname",
+                msg!("err-nickname-must-not-empty"),
+            ));
         }
         if chars > NICKNAME_MAX_CHARS {
             return Err(DomainError::new(
                 "nickname",
-                format!("nickname must be at most {NICKNAME_MAX_CHARS} characters"),
+                msg!("err-nickname-too-long", max = NICKNAME_MAX_CHARS),
             ));
         }
         if name.chars().any(char::is_control) {
             return Err(DomainError::new(
                 "nickname",
-                "nickname must not contain control characters",
+                msg!("err-nickname-must-not-contain-control"),
             ));
         }
         Ok(Self(name.to_owned()))
@@ -49,12 +52,12 @@ pub fn plain_text(field: &'static str, raw: &str, max_chars: usize) -> Result<St
     let text = raw.trim();
     let chars = text.chars().count();
     if chars == 0 {
-        return Err(DomainError::new(field, "must not be empty"));
+        return Err(DomainError::new(field, msg!("err-must-not-empty")));
     }
     if chars > max_chars {
         return Err(DomainError::new(
             field,
-            format!("must be at most {max_chars} characters"),
+            msg!("err-text-too-long", max = max_chars),
         ));
     }
     if text
@@ -63,7 +66,7 @@ pub fn plain_text(field: &'static str, raw: &str, max_chars: usize) -> Result<St
     {
         return Err(DomainError::new(
             field,
-            "must not contain control, invisible or direction-changing characters",
+            msg!("err-must-not-contain-control-invisible"),
         ));
     }
     Ok(text.to_owned())

@@ -129,9 +129,9 @@ impl VerificationMethod {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MethodRefusal {
     /// VER-05: this subject must verify on the INTERNATIONAL site.
-    WrongSite(&'static str),
+    WrongSite(crate::i18n::Message),
     /// The method does not exist for this subject, site or region.
-    NotAvailable(&'static str),
+    NotAvailable(crate::i18n::Message),
 }
 
 /// The subject being verified, as far as method choice depends on it.
@@ -151,53 +151,52 @@ pub fn check_method(
 ) -> Result<(), MethodRefusal> {
     if method.subject_kind() != subject.kind {
         return Err(MethodRefusal::NotAvailable(match subject.kind {
-            SubjectKind::Individual => "this method verifies enterprises, not individuals",
-            SubjectKind::Enterprise => "this method verifies individuals, not enterprises",
+            SubjectKind::Individual => msg!("err-method-verifies-enterprises-not-individuals"),
+            SubjectKind::Enterprise => msg!("err-method-verifies-individuals-not-enterprises"),
         }));
     }
     match (site, subject.kind) {
-        (Site::International, SubjectKind::Individual) => {
-            require(method == VerificationMethod::IdDocument, INTERNATIONAL_ONLY)
-        }
+        (Site::International, SubjectKind::Individual) => require(
+            method == VerificationMethod::IdDocument,
+            msg!("err-international-only"),
+        ),
         (Site::International, SubjectKind::Enterprise) => require(
             method == VerificationMethod::BusinessDocument,
-            INTERNATIONAL_ONLY,
+            msg!("err-international-only"),
         ),
         (Site::China, SubjectKind::Individual) => match subject.region {
             Region::Mainland => require(
                 method.settlement() == Settlement::Instant,
-                "the CHINA site verifies individuals by WeChat scan, QQ scan or face recognition",
+                msg!("err-china-site-verifies-individuals-by"),
             ),
             Region::HongKong | Region::Macao | Region::Taiwan => require(
                 method == VerificationMethod::WechatScan,
-                "Hong Kong, Macao and Taiwan residents verify on the CHINA site by WeChat scan with a travel permit",
+                msg!("err-hong-kong-macao-taiwan-residents"),
             ),
-            Region::Overseas => Err(MethodRefusal::WrongSite(
-                "overseas individuals verify on the INTERNATIONAL site",
-            )),
+            Region::Overseas => Err(MethodRefusal::WrongSite(msg!(
+                "err-overseas-individuals-verify-international-site"
+            ))),
         },
         (Site::China, SubjectKind::Enterprise) => {
             if subject.region != Region::Mainland {
-                return Err(MethodRefusal::WrongSite(
-                    "enterprises from Hong Kong, Macao, Taiwan and overseas verify on the INTERNATIONAL site",
-                ));
+                return Err(MethodRefusal::WrongSite(msg!(
+                    "err-enterprises-from-hong-kong-macao"
+                )));
             }
             if method == VerificationMethod::BusinessDocument {
-                return Err(MethodRefusal::NotAvailable(
-                    "business documents are reviewed on the INTERNATIONAL site only",
-                ));
+                return Err(MethodRefusal::NotAvailable(msg!(
+                    "err-business-documents-are-reviewed-international"
+                )));
             }
             require(
                 !(subject.foreign_legal_person && method.checks_legal_person()),
-                "an enterprise with a foreign legal person verifies by remittance, recharge or the WeChat official platform",
+                msg!("err-enterprise-foreign-legal-person-verifies"),
             )
         }
     }
 }
 
-const INTERNATIONAL_ONLY: &str = "the INTERNATIONAL site verifies individuals by ID document and enterprises by business documents";
-
-fn require(ok: bool, why: &'static str) -> Result<(), MethodRefusal> {
+fn require(ok: bool, why: crate::i18n::Message) -> Result<(), MethodRefusal> {
     if ok {
         Ok(())
     } else {
@@ -227,13 +226,13 @@ pub fn next_change_allowed_at(decided_at: DateTime<Utc>, interval: TimeDelta) ->
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangeRefusal {
     /// VER-15: ENTERPRISE → INDIVIDUAL, or mainland → outside the mainland.
-    NotSupported(&'static str),
+    NotSupported(crate::i18n::Message),
     /// VER-15: the 30-day gap; when the next change may start.
     TooSoon(DateTime<Utc>),
     /// VER-16: an enterprise change must say which kind it is.
     TypeRequired,
     /// The stated change type does not fit the current and the new subject.
-    TypeMismatch(&'static str),
+    TypeMismatch(crate::i18n::Message),
 }
 
 /// VER-15, VER-16: the change type of a new submission by an account whose verification in
@@ -250,32 +249,32 @@ pub fn classify_change(
     let Some(current) = current else {
         return match requested {
             None | Some(ChangeType::Initial) => Ok(ChangeType::Initial),
-            Some(_) => Err(ChangeRefusal::TypeMismatch(
-                "the account has no verification in force to change; submit without changeType",
-            )),
+            Some(_) => Err(ChangeRefusal::TypeMismatch(msg!(
+                "err-account-no-verification-force-change"
+            ))),
         };
     };
     let change = match (current.kind, new_kind) {
         (SubjectKind::Enterprise, SubjectKind::Individual) => {
-            return Err(ChangeRefusal::NotSupported(
-                "an enterprise verification cannot change to an individual one",
-            ));
+            return Err(ChangeRefusal::NotSupported(msg!(
+                "err-enterprise-verification-cannot-change-individual"
+            )));
         }
         (SubjectKind::Individual, SubjectKind::Enterprise) => {
             return match requested {
                 None | Some(ChangeType::PersonalToEnterprise) => {
                     Ok(ChangeType::PersonalToEnterprise)
                 }
-                Some(_) => Err(ChangeRefusal::TypeMismatch(
-                    "an individual becoming an enterprise is a PERSONAL_TO_ENTERPRISE change",
-                )),
+                Some(_) => Err(ChangeRefusal::TypeMismatch(msg!(
+                    "err-individual-becoming-enterprise-personal-enterprise"
+                ))),
             };
         }
         (SubjectKind::Individual, SubjectKind::Individual) => {
             if current.region == Region::Mainland && new_region != Region::Mainland {
-                return Err(ChangeRefusal::NotSupported(
-                    "a mainland individual cannot change to an individual outside the mainland",
-                ));
+                return Err(ChangeRefusal::NotSupported(msg!(
+                    "err-mainland-individual-cannot-change-individual"
+                )));
             }
             ChangeType::ChangeIndividual
         }
@@ -287,9 +286,9 @@ pub fn classify_change(
             ) => change,
             None => return Err(ChangeRefusal::TypeRequired),
             Some(_) => {
-                return Err(ChangeRefusal::TypeMismatch(
-                    "an enterprise change is CHANGE_SUBJECT, CHANGE_NAME or UPDATE_LEGAL_PERSON",
-                ));
+                return Err(ChangeRefusal::TypeMismatch(msg!(
+                    "err-enterprise-change-change-subject-change"
+                )));
             }
         },
     };

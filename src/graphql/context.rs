@@ -6,7 +6,11 @@ use async_graphql::Context;
 use chrono::{DateTime, Utc};
 
 use super::errors::{password_change_required, unauthenticated};
-use crate::service::{AppContext, Principal, RequestMeta};
+use crate::{
+    domain::Site,
+    i18n::Lang,
+    service::{AppContext, Principal, RequestMeta},
+};
 
 /// Per-request data the HTTP layer puts in: who is calling and from where.
 #[derive(Debug, Clone, Default)]
@@ -60,6 +64,20 @@ pub fn principal_opt<'a>(ctx: &Context<'a>) -> async_graphql::Result<Option<&'a 
         Some(principal) if principal.password_change_only => Err(password_change_required()),
         other => Ok(other),
     }
+}
+
+/// The language of this request's texts (issue 17): its `Accept-Language`, else the site of
+/// the signed-in account, else English.
+pub fn lang(ctx: &Context<'_>) -> Lang {
+    let Some(state) = ctx.data_opt::<RequestState>() else {
+        return Lang::En;
+    };
+    let site = match (&state.account, &state.principal) {
+        (Some(account), _) => Site::parse(&account.site),
+        (None, Some(principal)) => Some(principal.site),
+        (None, None) => None,
+    };
+    Lang::resolve(state.meta.lang, site)
 }
 
 /// The clock's time: the only way resolvers learn what time it is.

@@ -1,19 +1,45 @@
 //! How service errors reach the client: refusals as `userErrors` in the payload, the rest
 //! as top-level errors with `extensions.code` and no internal detail.
 
-use async_graphql::{ErrorExtensions, SimpleObject};
+use async_graphql::{Context, ErrorExtensions, Object};
 
-use crate::service::{ErrorCode, Refusal, ServiceError, ServiceResult};
+use crate::{
+    i18n::Message,
+    service::{ErrorCode, Refusal, ServiceError, ServiceResult},
+};
 
 /// A business rule refused the request (the request was understood; the answer is no).
-#[derive(Debug, Clone, SimpleObject)]
+#[derive(Debug, Clone)]
 pub struct UserError {
     pub code: ErrorCode,
     /// Path to the input field at fault, e.g. ["input", "password"].
     pub field: Option<Vec<String>>,
-    pub message: String,
+    /// Rendered in the request's language (`context::lang`).
+    pub message: Message,
     /// With RATE_LIMITED: seconds until the same request may succeed.
     pub retry_after_seconds: Option<i32>,
+}
+
+/// A business rule refused the request (the request was understood; the answer is no).
+#[Object]
+impl UserError {
+    async fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// Path to the input field at fault, e.g. ["input", "password"].
+    async fn field(&self) -> Option<&Vec<String>> {
+        self.field.as_ref()
+    }
+
+    async fn message(&self, ctx: &Context<'_>) -> String {
+        self.message.render(super::context::lang(ctx))
+    }
+
+    /// With RATE_LIMITED: seconds until the same request may succeed.
+    async fn retry_after_seconds(&self) -> Option<i32> {
+        self.retry_after_seconds
+    }
 }
 
 impl From<Refusal> for UserError {
@@ -144,11 +170,12 @@ pub fn top_level(err: ServiceError) -> async_graphql::Error {
         ServiceError::Unauthenticated => Code::Unauthenticated.error("sign in first"),
         ServiceError::Forbidden => Code::Forbidden.error("this principal may not do that"),
         ServiceError::BadInput(message) => Code::BadUserInput.error(message),
-        ServiceError::Refused(r) => Code::BadUserInput.error(r.message),
+        // Top-level errors are for the client's developers (they branch on the code): English.
+        ServiceError::Refused(r) => Code::BadUserInput.error(r.message.to_string()),
         ServiceError::Refusals(refusals) => Code::BadUserInput.error(
             refusals
                 .into_iter()
-                .map(|r| r.message)
+                .map(|r| r.message.to_string())
                 .collect::<Vec<_>>()
                 .join("; "),
         ),

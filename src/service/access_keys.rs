@@ -51,7 +51,7 @@ async fn owner_for(
                 return Err(ServiceError::refused_at(
                     ErrorCode::InvalidInput,
                     "subUserId",
-                    "only sub-users, collaborators and the root have access keys",
+                    msg!("err-only-sub-users-collaborators-root"),
                 ));
             }
             Ok(Some(member.id))
@@ -70,10 +70,7 @@ pub async fn create(
 ) -> ServiceResult<CreatedKey> {
     let owner = owner_for(&ctx.db, principal, sub_user_id).await?;
     let account = accounts::load(&ctx.db, principal.account_id).await?;
-    accounts::require_active(
-        &account,
-        "an account being cancelled cannot create access keys",
-    )?;
+    accounts::require_active(&account, msg!("err-cancelling-cannot-create-access-keys"))?;
     guard_own_operation(ctx, &account, principal, factor, now).await?;
 
     let limit = ctx.policies.for_site(principal.site).access_key_limit;
@@ -94,7 +91,7 @@ pub async fn create(
     if held >= u64::try_from(limit.max(0)).unwrap_or(0) {
         return Err(ServiceError::refused(
             ErrorCode::AccessKeyLimit,
-            format!("at most {limit} access keys each: delete one first"),
+            msg!("err-access-key-limit", limit = limit),
         ));
     }
     let secret_key = crypto::random_token(SECRET_KEY_BYTES);
@@ -119,11 +116,11 @@ pub async fn create(
     let notice = Notice::new(
         MessageCategory::Security,
         "ACCESS_KEY_CREATED",
-        "An access key was created",
-        format!(
-            "Access key {} was created by {}. If this was not you, disable it at once.",
-            key.secret_id,
-            principal.actor()
+        msg!("notice-title-access-key-created"),
+        msg!(
+            "notice-body-access-key-created",
+            key = &key.secret_id,
+            actor = principal.actor()
         ),
     );
     let written = notices::to_account(&txn, &account, &notice, &[], now).await?;
@@ -146,7 +143,7 @@ async fn manageable(
     query
         .one(conn)
         .await?
-        .ok_or_else(|| ServiceError::not_found("access key"))
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-access-key")))
 }
 
 /// SUB-05: disable or enable a key.

@@ -22,7 +22,10 @@ pub fn site_of(account: &entity::accounts::Model) -> ServiceResult<Site> {
 
 /// Refuses with ACCOUNT_NOT_ACTIVE unless the account is ACTIVE (not cancelling or
 /// cancelled): `why` says what the account cannot do now.
-pub fn require_active(account: &entity::accounts::Model, why: &str) -> ServiceResult<()> {
+pub fn require_active(
+    account: &entity::accounts::Model,
+    why: crate::i18n::Message,
+) -> ServiceResult<()> {
     if account.lifecycle == Lifecycle::Active.as_str() {
         Ok(())
     } else {

@@ -92,10 +92,7 @@ pub async fn request(
     // Members are counted below: no member may be added until this request is decided.
     db::lock_scope(&txn, "members", &account.id.to_string()).await?;
     let account = accounts::load(&txn, account.id).await?;
-    accounts::require_active(
-        &account,
-        "a cancellation is already in its cooling-off period",
-    )?;
+    accounts::require_active(&account, msg!("err-cancellation-already-cooling-off"))?;
     let unmet = blockers(&holdings(ctx, &txn, account.id).await?);
     if !unmet.is_empty() {
         return Ok(Err(Refused(unmet)));
@@ -119,11 +116,11 @@ pub async fn request(
     let notice = Notice::new(
         MessageCategory::Cancellation,
         "CANCELLATION_REQUESTED",
-        "Your account is being cancelled",
-        format!(
-            "A cancellation of account {} was requested; it completes on {} unless withdrawn. If this was not you, withdraw it and change your password.",
-            account.account_number,
-            cancellation.cooling_off_ends_at.to_rfc3339()
+        msg!("notice-title-account-being-cancelled"),
+        msg!(
+            "notice-body-cancellation-requested",
+            account = &account.account_number,
+            ends_at = cancellation.cooling_off_ends_at.to_rfc3339()
         ),
     );
     let written = notices::to_account(&txn, &account, &notice, &[], now).await?;
@@ -171,11 +168,11 @@ pub async fn withdraw(
         .filter(Column::AccountId.eq(principal.account_id))
         .one(&txn)
         .await?
-        .ok_or_else(|| ServiceError::not_found("cancellation"))?;
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-cancellation")))?;
     if cancellation.state != CancellationState::CoolingOff.as_str() {
         return Err(ServiceError::refused(
             ErrorCode::NotCancelling,
-            "this cancellation is not in its cooling-off period",
+            msg!("err-cancellation-not-cooling-off-period"),
         ));
     }
     // Conditional, like the scheduler's claim: whichever commits first wins, never both.
@@ -193,19 +190,19 @@ pub async fn withdraw(
     if withdrawn.rows_affected != 1 {
         return Err(ServiceError::refused(
             ErrorCode::NotCancelling,
-            "this cancellation has just been completed",
+            msg!("err-cancellation-just-been-completed"),
         ));
     }
     let cancellation = Entity::find_by_id(cancellation.id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ServiceError::not_found("cancellation"))?;
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-cancellation")))?;
     let account = accounts::load(&txn, principal.account_id).await?;
     let notice = Notice::new(
         MessageCategory::Cancellation,
         "CANCELLATION_WITHDRAWN",
-        "The cancellation was withdrawn",
-        "The cancellation of your account was withdrawn; the account is active again.",
+        msg!("notice-title-cancellation-withdrawn"),
+        msg!("notice-body-cancellation-account-withdrawn-account-active"),
     );
     let written = notices::to_account(&txn, &account, &notice, &[], now).await?;
     set_cancelling(&txn, account, false).await?;
@@ -303,14 +300,14 @@ async fn delayed_by_late_bills(
     let mut written = notices::Written::default();
     if told.rows_affected == 1 {
         let account = accounts::load(&txn, cancellation.account_id).await?;
-        let reasons: Vec<String> = unmet.into_iter().map(|b| b.message).collect();
+        let reasons: Vec<crate::i18n::Message> = unmet.into_iter().map(|b| b.message).collect();
         let notice = Notice::new(
             MessageCategory::Cancellation,
             "CANCELLATION_DELAYED",
-            "Your cancellation is waiting",
-            format!(
-                "The cooling-off period has ended, but the account cannot be cancelled yet: {}. It is cancelled at the first check after these are settled, unless you withdraw the request.",
-                reasons.join("; ")
+            msg!("notice-title-cancellation-waiting"),
+            msg!(
+                "notice-body-cancellation-delayed",
+                reasons = crate::i18n::Arg::list(msg!("list-semicolon"), reasons)
             ),
         );
         written = notices::to_account(&txn, &account, &notice, &[], now).await?;
@@ -326,14 +323,14 @@ async fn notify_completion(
     account: &entity::accounts::Model,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let body = format!(
-        "Account {} has been cancelled. Its sign-in methods are released and its personal data erased.",
-        account.account_number
+    let body = msg!(
+        "notice-body-cancellation-completed",
+        account = &account.account_number
     );
     let notice = super::notices::Notice::new(
         crate::domain::MessageCategory::Cancellation,
         "CANCELLATION_COMPLETED",
-        "Your account has been cancelled",
+        msg!("notice-title-account-been-cancelled"),
         body,
     );
     notices::notify(ctx, account, &notice, &[], now).await

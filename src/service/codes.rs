@@ -110,9 +110,9 @@ pub async fn send(
                 channel,
                 target,
                 purpose: purpose.as_str().to_owned(),
-                body: format!(
-                    "Your verification code is {code}. It expires in {minutes} minutes. Never share it."
-                ),
+                // The request's language, else the site's (issue 17).
+                body: msg!("code-body", code = &code, minutes = minutes)
+                    .render(crate::i18n::Lang::resolve(meta.lang, site)),
                 code: Some(code),
             },
             now,
@@ -175,7 +175,7 @@ pub async fn check(
             ServiceError::refused_at(
                 ErrorCode::CodeExpired,
                 field,
-                "the code has expired; ask for a new one",
+                msg!("err-code-expired-ask-new-one"),
             )
         } else {
             invalid(field)
@@ -203,7 +203,7 @@ pub async fn check(
 }
 
 fn invalid(field: &str) -> ServiceError {
-    ServiceError::refused_at(ErrorCode::InvalidCode, field, "the code is wrong")
+    ServiceError::refused_at(ErrorCode::InvalidCode, field, msg!("err-code-wrong"))
 }
 
 /// Spends a matched code. Two requests racing with the same code: exactly one spends it.
@@ -233,7 +233,7 @@ pub async fn claim_in(
         return Err(ServiceError::refused_at(
             ErrorCode::CodeAlreadyUsed,
             &matched.field,
-            "this code has just been used; ask for a new one",
+            msg!("err-code-just-been-used-ask"),
         ));
     }
     Ok(())

@@ -58,7 +58,7 @@ fn not_a_collaborator() -> ServiceError {
     ServiceError::refused_at(
         ErrorCode::NotACollaborator,
         "rootAccountId",
-        "you are not a collaborator of that account",
+        msg!("err-you-are-not-collaborator-account"),
     )
 }
 
@@ -141,7 +141,7 @@ async fn switch_back(
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "rootAccountId",
-            "this session already acts in your own account",
+            msg!("err-session-already-acts-own-account"),
         ));
     }
     let root = accounts::load(&ctx.db, principal.account_id).await?;
@@ -283,8 +283,8 @@ async fn remove_membership(
     now: DateTime<Utc>,
 ) -> ServiceResult<Written> {
     let (action, why) = match departure {
-        Departure::Left => ("collaborator.left", "it left"),
-        Departure::Cancelled => ("collaborator.cancelled", "its own account was cancelled"),
+        Departure::Left => ("collaborator.left", msg!("collaborator-why-left")),
+        Departure::Cancelled => ("collaborator.cancelled", msg!("collaborator-why-cancelled")),
     };
     let Collaboration { root, member } = found;
     db::lock_scope(txn, "members", &root.id.to_string()).await?;
@@ -304,10 +304,12 @@ async fn remove_membership(
     let notice = Notice::new(
         MessageCategory::Members,
         "COLLABORATOR_LEFT",
-        "A collaborator is no longer a member",
-        format!(
-            "Collaborator {} is no longer a member of account {}: {why}.",
-            own.account_number, root.account_number
+        msg!("notice-title-collaborator-no-longer-member"),
+        msg!(
+            "notice-body-collaborator-left",
+            collaborator = &own.account_number,
+            account = &root.account_number,
+            why = why
         ),
     );
     notices::to_account(txn, root, &notice, &[], now).await

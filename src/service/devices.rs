@@ -133,7 +133,7 @@ pub async fn revoke_session(
         return Err(ServiceError::refused_at(
             ErrorCode::NotFound,
             "sessionId",
-            "no such live session of yours",
+            msg!("err-no-such-live-session-yours"),
         ));
     }
     let entry = AuditEntry::by(principal, "session.revoke")
@@ -171,7 +171,7 @@ pub async fn forget_device(
         return Err(ServiceError::refused_at(
             ErrorCode::NotFound,
             "deviceId",
-            "no such trusted device of yours",
+            msg!("err-no-such-trusted-device-yours"),
         ));
     }
     let entry = AuditEntry::by(principal, "trusted_device.forget")

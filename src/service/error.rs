@@ -3,7 +3,7 @@
 
 use sea_orm::DbErr;
 
-use crate::domain::DomainError;
+use crate::{domain::DomainError, i18n::Message};
 
 /// Stable codes of refused business rules, as the contract's `UserErrorCode` names them.
 /// It derives the GraphQL enum here so the code list exists exactly once.
@@ -60,7 +60,8 @@ pub struct Refusal {
     pub code: ErrorCode,
     /// The input field at fault, e.g. `["input", "password"]`.
     pub field: Option<Vec<String>>,
-    pub message: String,
+    /// Rendered in the reader's language where it reaches the client.
+    pub message: Message,
     /// For RATE_LIMITED: seconds until a retry may succeed.
     pub retry_after_seconds: Option<i64>,
 }
@@ -70,7 +71,7 @@ pub enum ServiceError {
     #[error("{}", .0.message)]
     Refused(Refusal),
     /// Several refusals at once: every invalid field of a form, in one answer.
-    #[error("{}", .0.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; "))]
+    #[error("{}", .0.iter().map(|r| r.message.to_string()).collect::<Vec<_>>().join("; "))]
     Refusals(Vec<Refusal>),
     #[error("sign in first")]
     Unauthenticated,
@@ -102,21 +103,21 @@ pub fn both<A, B>(a: ServiceResult<A>, b: ServiceResult<B>) -> ServiceResult<(A,
 }
 
 impl ServiceError {
-    pub fn refused(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub fn refused(code: ErrorCode, message: Message) -> Self {
         Self::Refused(Refusal {
             code,
             field: None,
-            message: message.into(),
+            message,
             retry_after_seconds: None,
         })
     }
 
     /// A refusal blamed on `input.<field>`.
-    pub fn refused_at(code: ErrorCode, field: &str, message: impl Into<String>) -> Self {
+    pub fn refused_at(code: ErrorCode, field: &str, message: Message) -> Self {
         Self::Refused(Refusal {
             code,
             field: Some(vec!["input".to_owned(), field.to_owned()]),
-            message: message.into(),
+            message,
             retry_after_seconds: None,
         })
     }
@@ -134,13 +135,14 @@ impl ServiceError {
         Self::Refused(Refusal {
             code: ErrorCode::RateLimited,
             field: None,
-            message: format!("too many requests; retry in {retry_after_seconds} s"),
+            message: msg!("err-rate-limited", seconds = retry_after_seconds),
             retry_after_seconds: Some(retry_after_seconds.max(1)),
         })
     }
 
-    pub fn not_found(what: &str) -> Self {
-        Self::refused(ErrorCode::NotFound, format!("{what} not found"))
+    /// NOT_FOUND with its message, e.g. `msg!("not-found-project")`.
+    pub fn not_found(message: Message) -> Self {
+        Self::refused(ErrorCode::NotFound, message)
     }
 
     pub fn internal(err: impl std::fmt::Display) -> Self {

@@ -25,7 +25,7 @@ pub fn parse_serial(raw: &str) -> Result<String, DomainError> {
     {
         return Err(DomainError::new(
             "serialNumber",
-            "a serial number of 1 to 64 letters, digits and dashes",
+            msg!("err-serial-number-1-64-letters"),
         ));
     }
     Ok(serial)
@@ -40,11 +40,11 @@ pub fn parse_secret(raw: &str) -> Result<Vec<u8>, DomainError> {
         .to_ascii_uppercase();
     let bytes = Secret::Encoded(compact)
         .to_bytes()
-        .map_err(|_| DomainError::new("secret", "a base32 TOTP secret (A-Z, 2-7)"))?;
+        .map_err(|_| DomainError::new("secret", msg!("err-base32-totp-secret-z-2")))?;
     if !(MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&bytes.len()) {
         return Err(DomainError::new(
             "secret",
-            "a TOTP secret of 80 to 512 bits (16 to 103 base32 characters)",
+            msg!("err-totp-secret-80-512-bits"),
         ));
     }
     Ok(bytes)
@@ -74,7 +74,7 @@ pub async fn register(
         Err(err) if db::is_unique_violation(&err) => Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "serialNumber",
-            "a token with this serial number is already registered",
+            msg!("err-token-serial-number-already-registered"),
         )),
         Err(err) => Err(err.into()),
     }

@@ -47,7 +47,7 @@ fn required<'a>(value: &'a Option<String>, field: &str) -> ServiceResult<&'a str
         _ => Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             field,
-            format!("{field} is required"),
+            msg!("err-field-required", field = field),
         )),
     }
 }
@@ -159,7 +159,7 @@ pub async fn resolve_provider(
             ServiceError::refused_at(
                 ErrorCode::InvalidCode,
                 "providerCode",
-                "the identity provider refused this authorization code",
+                msg!("err-identity-provider-refused-authorization-code"),
             )
         })
 }
@@ -195,10 +195,7 @@ pub async fn insert_login_method(
         return Err(ServiceError::refused_at(
             ErrorCode::LoginMethodKindAlreadyBound,
             "kind",
-            format!(
-                "a {} login method is already bound; unbind it first",
-                method.kind.as_str()
-            ),
+            msg!("err-login-method-kind-bound", kind = method.kind.as_str()),
         ));
     }
     method
@@ -216,11 +213,8 @@ pub async fn insert_login_method(
 
 fn identifier_taken(kind: LoginMethodKind) -> ServiceError {
     let (field, what) = match kind {
-        LoginMethodKind::Email => ("email", "this e-mail already belongs to an account"),
-        _ => (
-            "providerCode",
-            "this identity is already bound to another account",
-        ),
+        LoginMethodKind::Email => ("email", msg!("err-email-taken")),
+        _ => ("providerCode", msg!("err-identity-taken")),
     };
     ServiceError::refused_at(ErrorCode::IdentifierTaken, field, what)
 }

@@ -70,10 +70,7 @@ pub async fn bind(
         return Err(ServiceError::refused_at(
             ErrorCode::LoginMethodKindAlreadyBound,
             "kind",
-            format!(
-                "a {} login method is already bound; unbind it first",
-                kind.as_str()
-            ),
+            msg!("err-login-method-kind-bound", kind = kind.as_str()),
         ));
     }
     second_factor::guard_protected_operation(ctx, &account, None, form.second_factor.as_ref(), now)
@@ -89,7 +86,7 @@ pub async fn bind(
                     ServiceError::refused_at(
                         ErrorCode::InvalidCredentials,
                         "password",
-                        "enter the account's current password",
+                        msg!("err-enter-account-s-current-password"),
                     )
                 })?;
             // A password check like sign-in's: behind the day's failure counter (LOG-07),
@@ -113,7 +110,7 @@ pub async fn bind(
                 .map_err(|err| match err {
                     ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {
                         r.field = Some(vec!["input".into(), "password".into()]);
-                        r.message = "enter the account's current password".into();
+                        r.message = msg!("err-enter-account-s-current-password");
                         ServiceError::Refused(r)
                     }
                     other => other,
@@ -202,7 +199,7 @@ pub async fn unbind(
         return Err(ServiceError::refused_at(
             ErrorCode::NotFound,
             "loginMethodId",
-            "login method not found",
+            msg!("err-login-method-not-found"),
         ));
     }
     second_factor::guard_protected_operation(ctx, &account, None, factor, now).await?;
@@ -214,7 +211,7 @@ pub async fn unbind(
         ServiceError::refused_at(
             ErrorCode::NotFound,
             "loginMethodId",
-            "login method not found",
+            msg!("err-login-method-not-found"),
         )
     })?;
     let remaining = Entity::find()
@@ -225,7 +222,7 @@ pub async fn unbind(
         return Err(ServiceError::refused_at(
             ErrorCode::LastLoginMethod,
             "loginMethodId",
-            "an account keeps at least one login method: bind another one first",
+            msg!("err-account-keeps-least-one-login"),
         ));
     }
     let target = format!("LoginMethod:{}", method.id);
@@ -250,9 +247,7 @@ fn method_notice(purpose: &'static str, what: &str, kind: &str) -> Notice {
     Notice::new(
         MessageCategory::Security,
         purpose,
-        format!("A login method was {what}"),
-        format!(
-            "A {kind} login method was {what}. If this was not you, secure the account at once."
-        ),
+        msg!("notice-title-login-method-changed", what = what),
+        msg!("notice-body-login-method-changed", kind = kind, what = what),
     )
 }

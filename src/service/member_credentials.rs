@@ -64,7 +64,7 @@ async fn own_sub_user(
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "subUserId",
-            "only a sub-user has a password and an MFA device of this account",
+            msg!("err-only-sub-user-password-mfa"),
         ));
     }
     let account = accounts::load(&ctx.db, principal.account_id).await?;
@@ -110,14 +110,14 @@ pub async fn reset_password(
         AuditEntry::by(principal, "member.reset_password").target(format!("SubUser:{}", member.id));
     audit::record(&txn, entry, meta, now).await?;
     let body = if request.require_change {
-        "The root account reset your password. Sign in with the new one and choose your own."
+        msg!("notice-body-sub-user-password-reset-change")
     } else {
-        "The root account reset your password. Sign in with the new one."
+        msg!("notice-body-sub-user-password-reset")
     };
     let notice = Notice::new(
         MessageCategory::Security,
         "SUB_USER_PASSWORD_RESET",
-        "Your password was reset",
+        msg!("notice-title-password-reset"),
         body,
     );
     let written = notices::to_sub_user(&txn, &member, &notice, now).await?;
@@ -147,7 +147,7 @@ pub async fn remove_mfa_device(
     if mfa_devices::device_of(&ctx.db, target).await?.is_none() {
         return Err(ServiceError::refused(
             ErrorCode::NoMfaDevice,
-            "this sub-user has no MFA device",
+            msg!("err-sub-user-no-mfa-device"),
         ));
     }
     guard_protected_operation(ctx, &account, None, factor, now).await?;
@@ -160,8 +160,8 @@ pub async fn remove_mfa_device(
     let notice = Notice::new(
         MessageCategory::Security,
         "SUB_USER_MFA_REMOVED",
-        "Your MFA device was removed",
-        "The root account removed your MFA device. Bind a new one after you sign in.",
+        msg!("notice-title-mfa-device-removed"),
+        msg!("notice-body-root-account-removed-mfa-device"),
     );
     let written = notices::to_sub_user(&txn, &member, &notice, now).await?;
     txn.commit().await?;

@@ -101,7 +101,7 @@ pub async fn owned(
         .filter(Column::AccountId.eq(account_id))
         .one(conn)
         .await?
-        .ok_or_else(|| ServiceError::not_found("sub-user"))
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-sub-user")))
 }
 
 /// SUB-02: refuses when the limit is reached; the caller holds the account's member lock.
@@ -124,17 +124,17 @@ async fn hold_member_place(
     if members >= u64::try_from(limit.max(0)).unwrap_or(0) {
         return Err(ServiceError::refused(
             ErrorCode::MemberLimit,
-            format!("a root account has at most {limit} sub-users and collaborators"),
+            msg!("err-member-limit", limit = limit),
         ));
     }
     Ok(())
 }
 
-fn name_taken(what: &str) -> ServiceError {
+fn name_taken(what: crate::i18n::Message) -> ServiceError {
     ServiceError::refused_at(
         ErrorCode::NameTaken,
         "name",
-        format!("{what} already exists"),
+        msg!("err-name-taken", what = what),
     )
 }
 
@@ -142,7 +142,7 @@ fn name_taken(what: &str) -> ServiceError {
 async fn insert_member(
     txn: &DatabaseTransaction,
     row: ActiveModel,
-    taken: &str,
+    taken: crate::i18n::Message,
 ) -> ServiceResult<Model> {
     match row.insert(txn).await {
         Ok(model) => Ok(model),
@@ -165,7 +165,7 @@ async fn name_in_use(txn: &DatabaseTransaction, account_id: i64, key: &str) -> S
 struct NewMember<'a> {
     row: ActiveModel,
     key: &'a str,
-    taken: &'static str,
+    taken: crate::i18n::Message,
     action: &'static str,
 }
 
@@ -186,7 +186,7 @@ async fn finish_insert(
     // Taken for every kind: a cancellation request counts all members under this lock.
     db::lock_scope(&txn, "members", &principal.account_id.to_string()).await?;
     let account = accounts::load(&txn, principal.account_id).await?;
-    accounts::require_active(&account, "an account being cancelled cannot add members")?;
+    accounts::require_active(&account, msg!("err-cancelling-cannot-add-members"))?;
     if row.kind.as_ref() != MemberKind::MessageRecipient.as_str() {
         hold_member_place(ctx, &txn, &account).await?;
     }
@@ -256,7 +256,7 @@ pub async fn create_sub_user(
         None if form.console_login => Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "password",
-            "a sub-user with console sign-in needs a password",
+            msg!("err-sub-user-console-signin-needs"),
         )),
         None => Ok(None),
         Some(raw) => {
@@ -287,7 +287,7 @@ pub async fn create_sub_user(
     let new = NewMember {
         row,
         key: &key,
-        taken: "a member with this name",
+        taken: msg!("taken-member-name"),
         action: "member.create_sub_user",
     };
     finish_insert(ctx, principal, meta, new, now).await
@@ -311,7 +311,7 @@ pub async fn add_collaborator(
         ServiceError::refused_at(
             ErrorCode::NotFound,
             "collaboratorAccountId",
-            "no account of this site has that account ID",
+            msg!("err-no-account-site-account-id"),
         )
     };
     let other = entity::accounts::Entity::find()
@@ -325,7 +325,7 @@ pub async fn add_collaborator(
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "collaboratorAccountId",
-            "an account cannot collaborate with itself",
+            msg!("err-account-cannot-collaborate-itself"),
         ));
     }
     let (in_force, _) = verification::current(&ctx.db, other.id).await?;
@@ -333,7 +333,7 @@ pub async fn add_collaborator(
         return Err(ServiceError::refused_at(
             ErrorCode::NotVerified,
             "collaboratorAccountId",
-            "only a verified account can join as a collaborator",
+            msg!("err-only-verified-account-can-join"),
         ));
     }
     let key = format!("collaborator:{}", other.id);
@@ -349,7 +349,7 @@ pub async fn add_collaborator(
     let new = NewMember {
         row,
         key: &key,
-        taken: "this collaborator",
+        taken: msg!("taken-collaborator"),
         action: "member.add_collaborator",
     };
     finish_insert(ctx, principal, meta, new, now).await
@@ -369,7 +369,7 @@ pub async fn create_message_recipient(
     let reachable = if given(&contact.email) || given(&contact.phone) {
         Ok(())
     } else {
-        Err(DomainError::new("email", "a message recipient needs an e-mail or a phone").into())
+        Err(DomainError::new("email", msg!("err-message-recipient-needs-email-phone")).into())
     };
     let name = plain_text("name", name, RECIPIENT_NAME_MAX_CHARS).map_err(ServiceError::from);
     let ((name, contact), ()) = both(both(name, parse_contact(&contact)), reachable)?;
@@ -385,7 +385,7 @@ pub async fn create_message_recipient(
     let new = NewMember {
         row,
         key: &key,
-        taken: "a message recipient with this name",
+        taken: msg!("taken-message-recipient-name"),
         action: "member.create_message_recipient",
     };
     finish_insert(ctx, principal, meta, new, now).await
@@ -410,14 +410,14 @@ pub async fn update(
             return Err(ServiceError::refused_at(
                 ErrorCode::InvalidInput,
                 "consoleLogin",
-                "only sub-users sign in to the console",
+                msg!("err-only-sub-users-sign-console"),
             ));
         }
         if on && member.password_hash.is_none() {
             return Err(ServiceError::refused_at(
                 ErrorCode::InvalidInput,
                 "consoleLogin",
-                "this sub-user has no password to sign in with",
+                msg!("err-sub-user-no-password-sign"),
             ));
         }
         if !on {
@@ -475,7 +475,7 @@ pub async fn delete(
     if active_keys > 0 {
         return Err(ServiceError::refused(
             ErrorCode::ActiveAccessKeys,
-            "this sub-user has an active access key: disable or delete its keys first",
+            msg!("err-sub-user-active-access-key"),
         ));
     }
     remove_everything_of(&txn, &member).await?;

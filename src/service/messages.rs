@@ -96,14 +96,14 @@ pub async fn mark_read(
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "messageIds",
-            "name the messages to mark read, or set all",
+            msg!("err-name-messages-mark-read-set"),
         ));
     }
     if ids.len() > MAX_MARKED {
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "messageIds",
-            format!("at most {MAX_MARKED} messages at once; use all to mark every one"),
+            msg!("err-too-many-messages", max = MAX_MARKED),
         ));
     }
     if !all {
@@ -112,7 +112,7 @@ pub async fn mark_read(
         wanted.dedup();
         // Another principal's message is not found, and nothing is marked.
         if owned(&ctx.db, principal, &wanted).await?.len() != wanted.len() {
-            return Err(ServiceError::not_found("message"));
+            return Err(ServiceError::not_found(msg!("not-found-message")));
         }
     }
     let mut update = Entity::update_many()
@@ -145,7 +145,7 @@ pub async fn set_categories(
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "subUserId",
-            "a collaborator hears from its own account; choose categories for sub-users and message recipients",
+            msg!("err-collaborator-hears-from-own-account"),
         ));
     }
     // Stored in the contract's order, once each.

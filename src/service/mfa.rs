@@ -127,7 +127,7 @@ pub async fn wrong_code(
     let limit = wrong_codes_per_principal(policy);
     match rate_limit::hit(&ctx.db, limit, principal_key, now).await {
         Err(ServiceError::Internal(detail)) => ServiceError::Internal(detail),
-        _ => ServiceError::refused_at(ErrorCode::InvalidCode, field, "the MFA code is wrong"),
+        _ => ServiceError::refused_at(ErrorCode::InvalidCode, field, msg!("err-mfa-code-wrong")),
     }
 }
 
@@ -148,7 +148,11 @@ pub async fn verify_device_code(
         .one(&ctx.db)
         .await?
         .ok_or_else(|| {
-            ServiceError::refused_at(ErrorCode::NoMfaDevice, field, "no MFA device is bound")
+            ServiceError::refused_at(
+                ErrorCode::NoMfaDevice,
+                field,
+                msg!("err-no-mfa-device-bound"),
+            )
         })?;
     let secret = ctx
         .secret
@@ -156,7 +160,7 @@ pub async fn verify_device_code(
         .map_err(ServiceError::internal)?;
     ensure_code_room(ctx, principal_key, policy, now).await?;
     let invalid =
-        || ServiceError::refused_at(ErrorCode::InvalidCode, field, "the MFA code is wrong");
+        || ServiceError::refused_at(ErrorCode::InvalidCode, field, msg!("err-mfa-code-wrong"));
     if looks_like_recovery_code(code) {
         return match spend_recovery_code(ctx, device.id, code, now).await? {
             true => Ok(()),
@@ -194,7 +198,7 @@ pub async fn verify_device_code(
             return Err(ServiceError::refused_at(
                 ErrorCode::CodeAlreadyUsed,
                 field,
-                "this MFA code has already been used; wait for the next one",
+                msg!("err-mfa-code-already-used"),
             ));
         }
         return Err(invalid());

@@ -60,7 +60,7 @@ pub async fn target_for(
                 return Err(ServiceError::refused_at(
                     ErrorCode::InvalidInput,
                     "subUserId",
-                    "only sub-users (and the root) have MFA devices",
+                    msg!("err-only-sub-users-root-have"),
                 ));
             }
             Some(member.id)
@@ -86,7 +86,7 @@ pub(crate) async fn device_of(
 fn already_bound() -> ServiceError {
     ServiceError::refused(
         ErrorCode::MfaDeviceAlreadyBound,
-        "an MFA device is already bound: unbind it first (one device each, MFA-02)",
+        msg!("err-mfa-device-already-bound-unbind"),
     )
 }
 
@@ -189,12 +189,12 @@ pub async fn confirm_virtual(
         .one(&ctx.db)
         .await?
         .filter(|b| b.consumed_at.is_none())
-        .ok_or_else(|| ServiceError::not_found("pending MFA binding"))?;
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-pending-mfa-binding")))?;
     if binding.expires_at <= now {
         return Err(ServiceError::refused_at(
             ErrorCode::CodeExpired,
             "bindingId",
-            "this binding has expired: begin again",
+            msg!("err-binding-expired-begin-again"),
         ));
     }
     let secret = ctx
@@ -215,7 +215,9 @@ pub async fn confirm_virtual(
         .exec(&txn)
         .await?;
     if claimed.rows_affected != 1 {
-        return Err(ServiceError::not_found("pending MFA binding"));
+        return Err(ServiceError::not_found(msg!(
+            "not-found-pending-mfa-binding"
+        )));
     }
     let device = entity::mfa_devices::ActiveModel {
         kind: Set(MfaDeviceKind::Virtual.as_str().to_owned()),
@@ -267,7 +269,7 @@ pub async fn bind_hardware(
             ServiceError::refused_at(
                 ErrorCode::NotFound,
                 "serialNumber",
-                "no hardware token has this serial number",
+                msg!("err-no-hardware-token-serial-number"),
             )
         })?;
     let token_taken = || async {
@@ -323,7 +325,7 @@ fn token_already_bound() -> ServiceError {
     ServiceError::refused_at(
         ErrorCode::MfaDeviceAlreadyBound,
         "serialNumber",
-        "this hardware token is already bound",
+        msg!("err-hardware-token-already-bound"),
     )
 }
 
@@ -352,7 +354,7 @@ fn checked_step(
     now: DateTime<Utc>,
 ) -> ServiceResult<i64> {
     mfa::matching_step(secret, code, now, policy).ok_or_else(|| {
-        ServiceError::refused_at(ErrorCode::InvalidCode, "code", "the MFA code is wrong")
+        ServiceError::refused_at(ErrorCode::InvalidCode, "code", msg!("err-mfa-code-wrong"))
     })
 }
 
@@ -409,7 +411,7 @@ pub async fn unbind(
     if device_of(&ctx.db, target).await?.is_none() {
         return Err(ServiceError::refused(
             ErrorCode::NoMfaDevice,
-            "no MFA device is bound",
+            msg!("err-no-mfa-device-bound"),
         ));
     }
     let policy = ctx.policies.for_site(principal.site);
@@ -446,17 +448,15 @@ pub(crate) async fn device_notice(
         DeviceChange::Removed => ("MFA_DEVICE_REMOVED", "removed"),
     };
     let whose = if target.sub_user_id.is_some() {
-        "a sub-user's"
+        msg!("whose-sub-user")
     } else {
-        "your account's"
+        msg!("whose-your-account")
     };
     let notice = Notice::new(
         MessageCategory::Security,
         purpose,
-        format!("An MFA device was {what}"),
-        format!(
-            "An MFA device of {whose} was {what}. If this was not you, secure the account at once."
-        ),
+        msg!("notice-title-mfa-device-changed", what = what),
+        msg!("notice-body-mfa-device-changed", whose = whose, what = what),
     );
     let account = accounts::load(txn, target.account_id).await?;
     let mut written = notices::to_account(txn, &account, &notice, &[], now).await?;

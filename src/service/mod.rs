@@ -72,6 +72,8 @@ pub struct AppContext {
 pub struct RequestMeta {
     pub client_address: Option<String>,
     pub user_agent: Option<String>,
+    /// The language `Accept-Language` asks for (zh* or en*), if any (issue 17).
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 /// The signed-in principal: a root account, or a sub-user acting in its root account.

@@ -2,6 +2,11 @@
 //! for the console and one delivery row per target), then delivered after commit by the
 //! instance that claims each row, retried with backoff, and marked failed for operators
 //! when they keep failing.
+//!
+//! Language (issue 17): a notice is rendered once, when it is written, for everyone it
+//! goes to: in the language the request that caused it asked for (`Accept-Language`), and
+//! otherwise (no such header, or a scheduled run) in the language of the account's site
+//! (CHINA → zh-CN, INTERNATIONAL → en).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
@@ -13,6 +18,7 @@ use super::{AppContext, ServiceResult, events::LiveEvent};
 use crate::{
     crypto,
     domain::{CodeChannel, MessageCategory, masking, member::MemberKind},
+    i18n::{self, Lang},
     ports::Message,
 };
 
@@ -34,24 +40,52 @@ pub struct Notice {
     pub category: MessageCategory,
     /// The delivery's purpose, e.g. `PASSWORD_CHANGED` (what the SMS/e-mail template is).
     pub purpose: &'static str,
-    pub title: String,
-    pub body: String,
+    pub title: i18n::Message,
+    pub body: i18n::Message,
 }
 
 impl Notice {
     pub fn new(
         category: MessageCategory,
         purpose: &'static str,
-        title: impl Into<String>,
-        body: impl Into<String>,
+        title: i18n::Message,
+        body: i18n::Message,
     ) -> Self {
         Self {
             category,
             purpose,
-            title: title.into(),
-            body: body.into(),
+            title,
+            body,
         }
     }
+
+    /// The title and body in `lang`.
+    fn render(&self, lang: Lang) -> (String, String) {
+        (self.title.render(lang), self.body.render(lang))
+    }
+}
+
+/// The language a notice to `account` is written in (see the module's note).
+fn lang_for(account: &entity::accounts::Model) -> Lang {
+    i18n::request_lang()
+        .or_else(|| Lang::for_stored_site(&account.site))
+        .unwrap_or(Lang::En)
+}
+
+/// As `lang_for`, for an account known by its ID only.
+async fn lang_of(conn: &impl ConnectionTrait, account_id: Option<i64>) -> ServiceResult<Lang> {
+    if let Some(lang) = i18n::request_lang() {
+        return Ok(lang);
+    }
+    let Some(account_id) = account_id else {
+        return Ok(Lang::En);
+    };
+    let account = entity::accounts::Entity::find_by_id(account_id)
+        .one(conn)
+        .await?;
+    Ok(account
+        .and_then(|a| Lang::for_stored_site(&a.site))
+        .unwrap_or(Lang::En))
 }
 
 /// What a transaction wrote: dispatched once it has committed.
@@ -99,7 +133,8 @@ pub async fn to_account(
     now: DateTime<Utc>,
 ) -> ServiceResult<Written> {
     let mut written = Written::default();
-    let message = insert_message(conn, account.id, None, notice, now).await?;
+    let lang = lang_for(account);
+    let message = insert_message(conn, account.id, None, notice, lang, now).await?;
     written
         .events
         .push(LiveEvent::message(account.id, None, message));
@@ -124,14 +159,15 @@ pub async fn to_account(
         add(CodeChannel::Email, member.email.as_ref());
         add(CodeChannel::Sms, member.phone.as_ref());
         if member.kind == MemberKind::SubUser.as_str() {
-            let id = insert_message(conn, account.id, Some(member.id), notice, now).await?;
+            let id = insert_message(conn, account.id, Some(member.id), notice, lang, now).await?;
             written
                 .events
                 .push(LiveEvent::message(account.id, Some(member.id), id));
         }
     }
     for (channel, target) in targets {
-        let id = insert_delivery(conn, Some(account.id), channel, &target, notice, now).await?;
+        let id =
+            insert_delivery(conn, Some(account.id), channel, &target, notice, lang, now).await?;
         written.deliveries.push(id);
     }
     Ok(written)
@@ -163,7 +199,7 @@ pub async fn to_account_at(
     now: DateTime<Utc>,
 ) -> ServiceResult<Written> {
     let mut written = to_targets(conn, Some(account.id), targets, notice, now).await?;
-    let message = insert_message(conn, account.id, None, notice, now).await?;
+    let message = insert_message(conn, account.id, None, notice, lang_for(account), now).await?;
     written
         .events
         .push(LiveEvent::message(account.id, None, message));
@@ -178,7 +214,8 @@ pub async fn to_sub_user(
     now: DateTime<Utc>,
 ) -> ServiceResult<Written> {
     let mut written = Written::default();
-    let id = insert_message(conn, member.account_id, Some(member.id), notice, now).await?;
+    let lang = lang_of(conn, Some(member.account_id)).await?;
+    let id = insert_message(conn, member.account_id, Some(member.id), notice, lang, now).await?;
     written
         .events
         .push(LiveEvent::message(member.account_id, Some(member.id), id));
@@ -189,6 +226,7 @@ pub async fn to_sub_user(
             CodeChannel::Email,
             email,
             notice,
+            lang,
             now,
         )
         .await?;
@@ -206,8 +244,9 @@ pub async fn to_targets(
     now: DateTime<Utc>,
 ) -> ServiceResult<Written> {
     let mut written = Written::default();
+    let lang = lang_of(conn, account_id).await?;
     for (channel, target) in targets {
-        let id = insert_delivery(conn, account_id, *channel, target, notice, now).await?;
+        let id = insert_delivery(conn, account_id, *channel, target, notice, lang, now).await?;
         written.deliveries.push(id);
     }
     Ok(written)
@@ -248,14 +287,16 @@ async fn insert_message(
     account_id: i64,
     sub_user_id: Option<i64>,
     notice: &Notice,
+    lang: Lang,
     now: DateTime<Utc>,
 ) -> ServiceResult<i64> {
+    let (title, body) = notice.render(lang);
     let row = entity::messages::ActiveModel {
         account_id: Set(account_id),
         sub_user_id: Set(sub_user_id),
         category: Set(notice.category.as_str().to_owned()),
-        title: Set(notice.title.clone()),
-        body: Set(notice.body.clone()),
+        title: Set(title),
+        body: Set(body),
         created_at: Set(now),
         read_at: Set(None),
         ..Default::default()
@@ -271,14 +312,16 @@ async fn insert_delivery(
     channel: CodeChannel,
     target: &str,
     notice: &Notice,
+    lang: Lang,
     now: DateTime<Utc>,
 ) -> ServiceResult<i64> {
+    let (title, body) = notice.render(lang);
     let row = entity::deliveries::ActiveModel {
         account_id: Set(account_id),
         channel: Set(channel.as_str().to_owned()),
         target: Set(target.to_owned()),
         purpose: Set(notice.purpose.to_owned()),
-        body: Set(format!("{}: {}", notice.title, notice.body)),
+        body: Set(msg!("delivery-body", title = title, body = body).render(lang)),
         state: Set(PENDING.to_owned()),
         attempts: Set(0),
         next_attempt_at: Set(now),

@@ -34,7 +34,7 @@ pub async fn owned(
         .filter(Column::AccountId.eq(account_id))
         .one(conn)
         .await?
-        .ok_or_else(|| ServiceError::not_found("project"))
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-project")))
 }
 
 fn description(raw: Option<&str>) -> ServiceResult<Option<Option<String>>> {
@@ -49,7 +49,7 @@ fn name_taken() -> ServiceError {
     ServiceError::refused_at(
         ErrorCode::NameTaken,
         "name",
-        "a project with this name already exists (names ignore case)",
+        msg!("err-project-name-already-exists-names"),
     )
 }
 
@@ -106,10 +106,7 @@ pub async fn create(
     let description = description(raw_description)?.flatten();
     let txn = db::begin_write(&ctx.db).await?;
     let account = super::accounts::load(&txn, principal.account_id).await?;
-    super::accounts::require_active(
-        &account,
-        "an account being cancelled cannot create projects",
-    )?;
+    super::accounts::require_active(&account, msg!("err-cancelling-cannot-create-projects"))?;
     ensure_name_free(&txn, principal.account_id, &name.key(), None).await?;
     let project = save(
         &txn,
@@ -207,14 +204,14 @@ pub async fn add_member(
     if project.status != ProjectStatus::Enabled.as_str() {
         return Err(ServiceError::refused(
             ErrorCode::ProjectDisabled,
-            "a disabled project takes no new members; enable it first",
+            msg!("err-disabled-project-takes-no-new"),
         ));
     }
     if member.kind == MemberKind::MessageRecipient.as_str() {
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "subUserId",
-            "message recipients cannot join projects",
+            msg!("err-message-recipients-cannot-join-projects"),
         ));
     }
     use entity::project_members as pm;
@@ -269,7 +266,7 @@ pub async fn remove_member(
         return Err(ServiceError::refused_at(
             ErrorCode::NotFound,
             "subUserId",
-            "this sub-user is not a member of the project",
+            msg!("err-sub-user-not-member-project"),
         ));
     }
     audit_project(

@@ -34,7 +34,7 @@ pub(super) fn required_factor() -> ServiceError {
     ServiceError::refused_at(
         ErrorCode::SecondFactorRequired,
         "secondFactor",
-        "this operation needs a second factor: an MFA code or a code sent to your secure phone or security e-mail",
+        msg!("err-operation-needs-second-factor-mfa"),
     )
 }
 
@@ -89,7 +89,7 @@ pub async fn verify_factor_on(
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "secondFactor",
-            "this channel cannot confirm this operation",
+            msg!("err-channel-cannot-confirm-operation"),
         ));
     }
     let target = match channel {
@@ -100,7 +100,7 @@ pub async fn verify_factor_on(
         ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "secondFactor",
-            "no secure phone or security e-mail is set for that channel",
+            msg!("err-no-secure-phone-security-email"),
         )
     })?;
     codes::consume(ctx, channel, target, purpose, code, "secondFactor", now).await

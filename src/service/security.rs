@@ -103,8 +103,8 @@ fn password_changed() -> Notice {
     Notice::new(
         MessageCategory::Security,
         "PASSWORD_CHANGED",
-        "Your password was changed",
-        "The password was changed and the other sessions were signed out. If this was not you, reset it at once.",
+        msg!("notice-title-password-changed"),
+        msg!("notice-body-password-changed-other-sessions-were"),
     )
 }
 
@@ -123,7 +123,7 @@ async fn check_current_password(
         ServiceError::refused_at(
             ErrorCode::InvalidCredentials,
             "currentPassword",
-            "enter your current password",
+            msg!("err-enter-current-password"),
         )
     })?;
     let key = principal.principal_key();
@@ -139,7 +139,7 @@ async fn check_current_password(
         .map_err(|err| match err {
             ServiceError::Refused(mut r) if r.code == ErrorCode::InvalidCredentials => {
                 r.field = Some(vec!["input".into(), "currentPassword".into()]);
-                r.message = "the current password is wrong".into();
+                r.message = msg!("err-current-password-wrong");
                 ServiceError::Refused(r)
             }
             other => other,
@@ -280,7 +280,7 @@ pub(crate) async fn hold_phone_place(
         return Err(ServiceError::refused_at(
             ErrorCode::PhoneBindingLimit,
             field,
-            format!("this number is already the secure phone of {limit} accounts"),
+            msg!("err-phone-binding-limit", limit = limit),
         ));
     }
     Ok(())
@@ -358,7 +358,7 @@ pub async fn change_secure_phone(
         ServiceError::refused_at(
             ErrorCode::PhoneBindingLimit,
             "newPhone",
-            format!("this number is already the secure phone of {limit} accounts"),
+            msg!("err-phone-binding-limit", limit = limit),
         )
     };
     // Checked before any code is spent, and again under the lock below.
@@ -394,10 +394,10 @@ pub async fn change_secure_phone(
     let notice = Notice::new(
         MessageCategory::Security,
         "SECURE_PHONE_CHANGED",
-        "Your secure phone was changed",
-        format!(
-            "The secure phone is now {}. If this was not you, recover your account at once.",
-            masking::mask_phone(phone.as_str())
+        msg!("notice-title-secure-phone-changed"),
+        msg!(
+            "notice-body-secure-phone-changed",
+            phone = masking::mask_phone(phone.as_str())
         ),
     );
     // To the old number (still on `before`) and the new one.
@@ -446,10 +446,10 @@ pub async fn change_security_email(
     let notice = Notice::new(
         MessageCategory::Security,
         "SECURITY_EMAIL_CHANGED",
-        "Your security e-mail was changed",
-        format!(
-            "The security e-mail is now {}. If this was not you, recover your account at once.",
-            masking::mask_email(email.as_str())
+        msg!("notice-title-security-email-changed"),
+        msg!(
+            "notice-body-security-email-changed",
+            email = masking::mask_email(email.as_str())
         ),
     );
     let new_target = [(CodeChannel::Email, email.as_str().to_owned())];
@@ -480,7 +480,7 @@ pub async fn update_protection(
     if available_factors(&ctx.db, &account, None).await?.is_empty() {
         return Err(ServiceError::refused(
             ErrorCode::InvalidInput,
-            "set a secure phone, a security e-mail or an MFA device first",
+            msg!("err-set-secure-phone-security-email"),
         ));
     }
     let factor = factor.ok_or_else(required_factor)?;
@@ -504,20 +504,20 @@ pub async fn update_protection(
     // NTF-01: turning a protection off is what an intruder would do first.
     let mut turned_off = Vec::new();
     if login_protection == Some(false) && changes_login {
-        turned_off.push("login protection");
+        turned_off.push(msg!("protection-login"));
     }
     if operation_protection == Some(false) && changes_operation {
-        turned_off.push("operation protection");
+        turned_off.push(msg!("protection-operation"));
     }
     let mut written = notices::Written::default();
     if !turned_off.is_empty() {
         let notice = Notice::new(
             MessageCategory::Security,
             "PROTECTION_OFF",
-            "A protection was turned off",
-            format!(
-                "{} was turned off. If this was not you, turn it back on and change your password.",
-                turned_off.join(" and ")
+            msg!("notice-title-protection-turned-off"),
+            msg!(
+                "notice-body-protection-turned-off",
+                protections = crate::i18n::Arg::list(msg!("list-and"), turned_off)
             ),
         );
         written = notices::to_account(&txn, &account, &notice, &[], now).await?;

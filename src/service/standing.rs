@@ -23,7 +23,7 @@ async fn by_number(
         .filter(entity::accounts::Column::AccountNumber.eq(account_number.trim()))
         .one(conn)
         .await?
-        .ok_or_else(|| ServiceError::not_found("account"))
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-account")))
 }
 
 /// Adds or removes one freeze reason; the account's status follows from the set.

@@ -158,6 +158,8 @@ impl TestApp {
         if let Some(agent) = agent {
             request = request.header(reqwest::header::USER_AGENT, agent);
         }
+        // The tests read English unless they ask otherwise (tests/api/i18n.rs does).
+        request = request.header(reqwest::header::ACCEPT_LANGUAGE, "en");
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

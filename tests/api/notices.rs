@@ -120,8 +120,9 @@ const TITLE_PROTECTION_OFF: &str = "A protection was turned off";
 const TITLE_CANCEL_REQUESTED: &str = "Your account is being cancelled";
 const TITLE_CANCEL_WITHDRAWN: &str = "The cancellation was withdrawn";
 const TITLE_DECISION: &str = "Your real-name verification was decided";
-const TITLE_RECOVERY_APPROVED: &str = "A recovery application was approved";
-const TITLE_RECOVERY_REJECTED: &str = "A recovery application was rejected";
+/// An operator's decision names no language: a CHINA account reads it in Chinese.
+const TITLE_RECOVERY_APPROVED_ZH: &str = "账号找回申请已通过";
+const TITLE_RECOVERY_REJECTED_ZH: &str = "账号找回申请已被驳回";
 
 /// A console mutation's payload as `token` (a top-level error fails the test).
 async fn call(app: &TestApp, token: &str, query: &str, field: &str, input: Value) -> Value {
@@ -1171,7 +1172,7 @@ async fn a_rolled_back_approval_leaves_no_notice(app: TestApp) {
     assert_eq!(times(&app, email, "RECOVERY_REJECTED").await, 1);
     assert_eq!(
         titles(&messages(&app, &token).await)[0],
-        TITLE_RECOVERY_REJECTED
+        TITLE_RECOVERY_REJECTED_ZH
     );
 
     let fresh = "13912340852";
@@ -1193,12 +1194,12 @@ async fn a_rolled_back_approval_leaves_no_notice(app: TestApp) {
     let token = session_token(&sign_in(&app, "CHINA", email, PASSWORD, None).await);
     let decisions: Vec<String> = titles(&messages(&app, &token).await)
         .into_iter()
-        .filter(|t| t == TITLE_RECOVERY_APPROVED || t == TITLE_RECOVERY_REJECTED)
+        .filter(|t| t == TITLE_RECOVERY_APPROVED_ZH || t == TITLE_RECOVERY_REJECTED_ZH)
         .collect();
     // RULE NTF-02: both decisions are kept, newest first, once each.
     assert_eq!(
         decisions,
-        [TITLE_RECOVERY_APPROVED, TITLE_RECOVERY_REJECTED]
+        [TITLE_RECOVERY_APPROVED_ZH, TITLE_RECOVERY_REJECTED_ZH]
     );
 }
 

@@ -56,21 +56,22 @@ fn schema_ops_graphql_has_not_drifted() {
     );
 }
 
+/// Arguments or input fields by name: (type, has a default).
+type Inputs = BTreeMap<String, (String, bool)>;
+
 /// A type as far as compatibility goes: its kind and its members with their types.
 #[derive(Debug)]
 struct Shape {
     kind: &'static str,
     /// Field → (type, arguments → (type, has a default)).
-    fields: BTreeMap<String, (String, BTreeMap<String, (String, bool)>)>,
+    fields: BTreeMap<String, (String, Inputs)>,
     /// Input fields → (type, has a default).
-    inputs: BTreeMap<String, (String, bool)>,
+    inputs: Inputs,
     /// Enum values, union members, implemented interfaces.
     names: BTreeSet<String>,
 }
 
-fn input_map(
-    values: &[async_graphql::Positioned<InputValueDefinition>],
-) -> BTreeMap<String, (String, bool)> {
+fn input_map(values: &[async_graphql::Positioned<InputValueDefinition>]) -> Inputs {
     values
         .iter()
         .map(|v| {

@@ -131,6 +131,8 @@ pub(super) fn operator_meta() -> RequestMeta {
     RequestMeta {
         client_address: Some("ops".into()),
         user_agent: None,
+        // What an operator does is told to the account in its site's language.
+        lang: None,
     }
 }
 
@@ -142,7 +144,8 @@ pub(super) fn ops_result(
         Ok(r) => Ok(r),
         Err(ServiceError::Refused(r)) => Ok(OpsResult {
             ok: false,
-            message: Some(r.message),
+            // Operators read English.
+            message: Some(r.message.to_string()),
         }),
         Err(other) => Err(top_level(other)),
     }

@@ -1,7 +1,7 @@
 //! The `Cancellation` type (CAN-02) and the pre-flight list of what blocks one (CAN-01).
 
 use crate::graphql::scalars::Timestamp;
-use async_graphql::{ID, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 
 use super::enums::CancellationState;
 use crate::{
@@ -37,11 +37,21 @@ impl TryFrom<entity::cancellations::Model> for Cancellation {
 
 /// One unmet precondition of cancellation (CAN-01).
 #[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
 pub struct CancellationBlocker {
     /// Stable: OPEN_ORDERS, AMOUNT_OWED, CASH_BALANCE, VOUCHERS, ACTIVE_RESOURCES, MEMBERS,
     /// PENDING_COMPLAINTS.
     pub code: String,
-    pub message: String,
+    #[graphql(skip)]
+    pub message: crate::i18n::Message,
+}
+
+#[ComplexObject]
+impl CancellationBlocker {
+    // In the request's language (not a description: the schema stays as it was).
+    async fn message(&self, ctx: &Context<'_>) -> String {
+        self.message.render(crate::graphql::context::lang(ctx))
+    }
 }
 
 impl From<Blocker> for CancellationBlocker {

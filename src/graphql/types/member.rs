@@ -191,7 +191,7 @@ impl SubUser {
             .load_one(self.account_pk)
             .await
             .map_err(load_failed)?
-            .ok_or_else(|| top_level(ServiceError::not_found("account")))?;
+            .ok_or_else(|| top_level(ServiceError::not_found(msg!("not-found-account"))))?;
         Account::try_from(row).map_err(|e| top_level(e.into()))
     }
 

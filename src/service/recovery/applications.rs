@@ -88,7 +88,7 @@ fn proven_target<T>(
             ServiceError::refused_at(
                 ErrorCode::InvalidCode,
                 code_field,
-                "send a RECOVERY code to the new target and enter it",
+                msg!("err-send-recovery-code-new-target"),
             )
         })?;
     Ok(Some((parsed, code.to_owned())))
@@ -126,7 +126,7 @@ pub async fn submit(
     if new_email.is_none() && new_phone.is_none() && !changes.remove_mfa_device {
         return Err(ServiceError::refused(
             ErrorCode::InvalidInput,
-            "ask for at least one change: a new login e-mail, a new secure phone or removing the MFA device",
+            msg!("err-ask-least-one-change-new"),
         ));
     }
     let subject = Subject::parse(ctx, &subject)?;
@@ -141,7 +141,7 @@ pub async fn submit(
         if in_force.is_none() {
             return Err(ServiceError::refused(
                 ErrorCode::NotVerified,
-                "only a verified account can apply; an unverified one recovers through its login methods",
+                msg!("err-only-verified-account-can-apply"),
             ));
         }
     }
@@ -228,8 +228,8 @@ pub async fn submit(
         let notice = Notice::new(
             MessageCategory::Security,
             "RECOVERY_SUBMITTED",
-            "Someone applied to recover your account",
-            "A recovery application names your account. If it was not you, sign in and secure the account; nothing changes before an operator reviews it.",
+            msg!("notice-title-someone-applied-recover-account"),
+            msg!("notice-body-recovery-application-names-account-if"),
         );
         written = notices::to_account(&txn, account, &notice, &[], now).await?;
     }
@@ -244,7 +244,7 @@ pub async fn submit(
 fn already_pending() -> ServiceError {
     ServiceError::refused(
         ErrorCode::ApplicationPending,
-        "an application for this account is already waiting for review",
+        msg!("err-application-account-already-waiting-review"),
     )
 }
 
@@ -300,7 +300,7 @@ async fn ensure_email_free(
         Some(m) if Some(m.account_id) != own_account => Err(ServiceError::refused_at(
             ErrorCode::IdentifierTaken,
             "newLoginEmail",
-            "this e-mail already signs in to another account",
+            msg!("err-email-already-signs-another-account"),
         )),
         _ => Ok(()),
     }

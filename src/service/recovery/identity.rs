@@ -55,7 +55,7 @@ pub async fn find_accounts_by_identity(
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidCredentials,
             "faceCheckToken",
-            "the face check did not pass; try it again",
+            msg!("err-face-check-did-not-pass"),
         ));
     }
     use entity::verifications::{Column, Entity};

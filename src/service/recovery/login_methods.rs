@@ -58,7 +58,7 @@ pub async fn find_login_methods(
         return Err(ServiceError::refused_at(
             ErrorCode::CaptchaRequired,
             "captcha",
-            "solve the captcha first",
+            msg!("err-solve-captcha-first"),
         ));
     }
     use entity::accounts::{Column, Entity};
@@ -72,7 +72,7 @@ pub async fn find_login_methods(
             ServiceError::refused_at(
                 ErrorCode::NotFound,
                 "accountId",
-                "no account of this site has this account ID",
+                msg!("err-no-account-site-account-id-2"),
             )
         })?;
     login_methods::list(&ctx.db, account.id)

@@ -84,14 +84,14 @@ pub async fn request(
                 let mut active: entity::accounts::ActiveModel = holder.clone().into();
                 active.secure_phone_release_at = Set(Some(deadline));
                 active.update(&txn).await?;
-                let body = format!(
-                    "Someone who now holds the number of your secure phone asked for its release. Unless you keep it before {} (confirm with a code sent to it), it is released from your account and you must set a new secure phone.",
-                    deadline.to_rfc3339()
+                let body = msg!(
+                    "notice-body-phone-release-requested",
+                    deadline = deadline.to_rfc3339()
                 );
                 let notice = Notice::new(
                     MessageCategory::Security,
                     "PHONE_RELEASE_REQUESTED",
-                    "Keep your secure phone?",
+                    msg!("notice-title-keep-secure-phone"),
                     body,
                 );
                 let targets = email_of(&txn, holder).await?;
@@ -149,7 +149,7 @@ pub async fn keep_secure_phone(
     let not_waiting = || {
         ServiceError::refused(
             ErrorCode::NotPending,
-            "no release of your secure phone is waiting",
+            msg!("err-no-release-secure-phone-waiting"),
         )
     };
     let (Some(phone), Some(_)) = (&account.secure_phone, account.secure_phone_release_at) else {
@@ -234,14 +234,11 @@ pub async fn release_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<
         };
         audit::record(&txn, entry, &RequestMeta::default(), now).await?;
         let site = site_of(&account)?;
-        let body = format!(
-            "The secure phone of your account on the {} site was released: it was not kept within the waiting period. Set a new secure phone.",
-            site.as_str()
-        );
+        let body = msg!("notice-body-secure-phone-released", site = site.as_str());
         let notice = Notice::new(
             MessageCategory::Security,
             "SECURE_PHONE_RELEASED",
-            "Your secure phone was released",
+            msg!("notice-title-secure-phone-released"),
             body,
         );
         let targets = email_of(&txn, &account).await?;

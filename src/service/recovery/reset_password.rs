@@ -77,7 +77,7 @@ pub async fn reset_password(
             ServiceError::refused_at(
                 ErrorCode::NotFound,
                 "target",
-                "no account of this site uses this phone or e-mail",
+                msg!("err-no-account-site-uses-phone"),
             )
         })?,
         Some(number) => reached
@@ -87,14 +87,14 @@ pub async fn reset_password(
                 ServiceError::refused_at(
                     ErrorCode::NotFound,
                     "accountId",
-                    "this phone or e-mail does not reach that account",
+                    msg!("err-phone-email-does-not-reach"),
                 )
             })?,
     };
     let Some(login_email) = security::login_email(&ctx.db, account.id).await? else {
         return Err(ServiceError::refused(
             ErrorCode::MethodNotAvailable,
-            "this account has no password: sign in with the WeChat, QQ or WeCom it was registered with",
+            msg!("err-account-no-password-sign-wechat"),
         ));
     };
     let policy = ctx.policies.for_site(site_of(&account)?);
@@ -117,7 +117,7 @@ pub async fn reset_password(
                 ServiceError::refused_at(
                     ErrorCode::SecondFactorRequired,
                     "mfaCode",
-                    "this account has an MFA device: enter its code or a recovery code",
+                    msg!("err-account-mfa-device-enter-code"),
                 )
             })?;
         mfa::verify_device_code(ctx, &key, mfa_code, policy, "mfaCode", now).await?;
@@ -145,8 +145,8 @@ pub async fn reset_password(
     let notice = Notice::new(
         MessageCategory::Security,
         "PASSWORD_RESET",
-        "Your password was reset",
-        "Your password was reset with a code and every session was signed out. If this was not you, recover your account at once.",
+        msg!("notice-title-password-reset"),
+        msg!("notice-body-password-reset-code-every-session"),
     );
     let written = notices::to_account(&txn, &account, &notice, &[], now).await?;
     txn.commit().await?;

@@ -87,7 +87,7 @@ pub async fn review(
     let application = Entity::find_by_id(decision.application_id)
         .one(&ctx.db)
         .await?
-        .ok_or_else(|| ServiceError::not_found("recovery application"))?;
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-recovery-application")))?;
     if application.state != RecoveryApplicationState::Pending.as_str() {
         return Err(not_pending());
     }
@@ -102,7 +102,7 @@ pub async fn review(
                 ServiceError::refused_at(
                     ErrorCode::InvalidInput,
                     "reason",
-                    "a rejection needs a reason the applicant will read",
+                    msg!("err-rejection-needs-reason-applicant-will"),
                 )
             })?;
         reject(ctx, meta, application, reason, now).await
@@ -112,7 +112,7 @@ pub async fn review(
 fn not_pending() -> ServiceError {
     ServiceError::refused(
         ErrorCode::NotPending,
-        "this application has already been decided",
+        msg!("err-application-already-been-decided"),
     )
 }
 
@@ -164,8 +164,8 @@ async fn reject(
         let notice = Notice::new(
             MessageCategory::Security,
             "RECOVERY_REJECTED",
-            "A recovery application was rejected",
-            "A recovery application for your account was rejected; nothing was changed.",
+            msg!("notice-title-recovery-application-rejected"),
+            msg!("notice-body-recovery-application-account-rejected-nothing"),
         );
         written = notices::to_account(&txn, &account, &notice, &[], now).await?;
     }
@@ -197,7 +197,7 @@ async fn approve(
     let mismatch = || {
         ServiceError::refused(
             ErrorCode::InvalidInput,
-            "the subject does not match the account's verification in force: reject the application",
+            msg!("err-subject-does-not-match-account"),
         )
     };
     let account_id = application.account_id.ok_or_else(mismatch)?;
@@ -262,7 +262,7 @@ async fn replace_login_email(
         ServiceError::refused_at(
             ErrorCode::IdentifierTaken,
             "newLoginEmail",
-            "this e-mail now signs in to another account: reject the application",
+            msg!("err-email-now-signs-another-account"),
         )
     };
     let existing = Methods::find()
@@ -321,8 +321,8 @@ async fn notify_old_and_new(
     let notice = Notice::new(
         MessageCategory::Security,
         "RECOVERY_APPROVED",
-        "A recovery application was approved",
-        "A recovery application for your account was approved: its changes are applied and every session was signed out.",
+        msg!("notice-title-recovery-application-approved"),
+        msg!("notice-body-recovery-application-account-approved-changes"),
     );
     notices::to_account(txn, before, &notice, &others, now).await
 }

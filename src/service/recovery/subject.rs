@@ -51,7 +51,7 @@ impl Subject {
         if number.is_empty() || number.chars().count() > NUMBER_MAX_CHARS {
             return Err(DomainError::new(
                 "identityNumber",
-                "the ID number, or the enterprise's unified social credit code",
+                msg!("err-id-number-enterprise-s-unified"),
             )
             .into());
         }
@@ -64,7 +64,7 @@ impl Subject {
                 return Err(ServiceError::refused_at(
                     ErrorCode::InvalidInput,
                     "legalPersonName",
-                    "an enterprise is named with its legal person",
+                    msg!("err-enterprise-named-legal-person"),
                 ));
             }
             (SubjectKind::Individual, _) => None,

@@ -64,24 +64,25 @@ pub(super) async fn notice_if_due(
         return Ok(Written::default());
     };
     // The network only, never the full address (NTF-04).
-    let network = client
-        .and_then(client_network)
-        .unwrap_or_else(|| "an unknown network".to_owned());
+    let network = client.and_then(client_network);
+    let network_arg = match &network {
+        Some(network) => crate::i18n::Arg::from(network),
+        None => crate::i18n::Arg::from(msg!("unknown-network")),
+    };
     let (purpose, title, body, action) = match kind {
         SignInNotice::Anomalous => (
             "ANOMALOUS_SIGN_IN",
-            "A sign-in from a new device and network",
-            format!(
-                "Someone signed in from {network} on a device that is not trusted. If this was not you, change your password and sign out every session."
-            ),
+            msg!("notice-title-anomalous-sign-in"),
+            msg!("notice-body-anomalous-sign-in", network = network_arg),
             "security.anomalous_sign_in",
         ),
         SignInNotice::AfterDormancy => (
             "SIGN_IN_REMINDER",
-            "Your account was signed in to again",
-            format!(
-                "Your account was signed in to from {network} after more than {} days without a sign-in.",
-                policy.dormant_after.num_days()
+            msg!("notice-title-sign-in-reminder"),
+            msg!(
+                "notice-body-sign-in-reminder",
+                network = network_arg,
+                days = policy.dormant_after.num_days()
             ),
             "security.sign_in_after_dormancy",
         ),
@@ -91,7 +92,8 @@ pub(super) async fn notice_if_due(
         actor: crate::service::actor(&candidate.account.account_number, candidate.sub_user_id),
         action,
         target_id: None,
-        detail: Some(network),
+        // The audit log keeps the English wording (operators and exports read it).
+        detail: Some(network.unwrap_or_else(|| msg!("unknown-network").to_string())),
     };
     audit::record(txn, entry, meta, now).await?;
     let notice = Notice::new(MessageCategory::Security, purpose, title, body);

@@ -105,7 +105,7 @@ pub async fn complete(
         ServiceError::refused_at(
             ErrorCode::NotFound,
             "challengeId",
-            "no such challenge, or it has expired",
+            msg!("err-no-such-challenge-expired"),
         )
     };
     let found = Entity::find()

@@ -299,7 +299,7 @@ pub async fn with_provider(
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "kind",
-            "use signIn for e-mail and password",
+            msg!("err-use-signin-email-password"),
         ));
     }
     let external_id =
@@ -311,7 +311,7 @@ pub async fn with_provider(
             return Err(ServiceError::refused_at(
                 ErrorCode::NotFound,
                 "providerCode",
-                "no account is bound to this identity: register with it or bind it to an account",
+                msg!("err-no-account-bound-identity-register"),
             ));
         }
         (None, 1) => matches.remove(0),
@@ -327,7 +327,7 @@ pub async fn with_provider(
                 ServiceError::refused_at(
                     ErrorCode::NotFound,
                     "accountId",
-                    "this identity is not bound to that account",
+                    msg!("err-identity-not-bound-account"),
                 )
             })?,
     };

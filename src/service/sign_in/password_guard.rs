@@ -113,7 +113,7 @@ pub async fn check(
 pub(super) fn invalid_credentials() -> ServiceError {
     ServiceError::refused(
         ErrorCode::InvalidCredentials,
-        "the e-mail or password is wrong",
+        msg!("err-email-password-wrong"),
     )
 }
 
@@ -160,7 +160,7 @@ async fn reserve_attempt(
             return Err(ServiceError::refused_at(
                 ErrorCode::CaptchaRequired,
                 "captcha",
-                "too many failed attempts today: solve the captcha",
+                msg!("err-too-many-failed-attempts-today"),
             ));
         }
         _ => {}
@@ -240,9 +240,6 @@ pub async fn clear_lock(txn: &DatabaseTransaction, key: &str) -> ServiceResult<(
 fn locked(until: DateTime<Utc>) -> ServiceError {
     ServiceError::refused(
         ErrorCode::AccountLocked,
-        format!(
-            "password sign-in is locked after too many failures until {}",
-            until.to_rfc3339()
-        ),
+        msg!("err-account-locked", until = until.to_rfc3339()),
     )
 }

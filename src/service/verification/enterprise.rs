@@ -28,7 +28,7 @@ const MAX_ENTERPRISE_QUOTA: i32 = 100_000;
 fn not_verified() -> ServiceError {
     ServiceError::refused(
         ErrorCode::NotVerified,
-        "the account has no enterprise verification in force",
+        msg!("err-account-no-enterprise-verification-force"),
     )
 }
 
@@ -64,7 +64,7 @@ pub async fn complete_credit_code(
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "creditCode",
-            "the credit code of this verification is already complete",
+            msg!("err-credit-code-verification-already-complete"),
         ));
     }
     let hash = identity_hash(&ctx.secret, SubjectKind::Enterprise, code.as_str());
@@ -102,7 +102,7 @@ pub async fn update_contact(
     principal.require_root()?;
     if contact_name.is_none() && contact_phone.is_none() {
         return Err(
-            DomainError::new("contactName", "give a contact name or phone to change").into(),
+            DomainError::new("contactName", msg!("err-give-contact-name-phone-change")).into(),
         );
     }
     let name = contact_name
@@ -154,7 +154,7 @@ pub async fn set_enterprise_quota(
         return Err(ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "quota",
-            format!("a quota from 0 to {MAX_ENTERPRISE_QUOTA}"),
+            msg!("err-quota-range", max = MAX_ENTERPRISE_QUOTA),
         ));
     }
     let txn = db::begin_write(&ctx.db).await?;
@@ -197,10 +197,8 @@ pub async fn recheck_enterprise(
     let hash = enterprise_hash(ctx, raw_code)?;
     let finding = match outcome {
         RecheckOutcome::Ok => return Ok("the enterprise checks out; nothing changed".into()),
-        RecheckOutcome::Deregistered => "the enterprise has been deregistered",
-        RecheckOutcome::Mismatch => {
-            "the enterprise's name and credit code no longer match the registry"
-        }
+        RecheckOutcome::Deregistered => msg!("finding-deregistered"),
+        RecheckOutcome::Mismatch => msg!("finding-mismatch"),
     };
     let verified = Entity::find()
         .filter(Column::IdentityHash.eq(hash.as_str()))
@@ -216,17 +214,15 @@ pub async fn recheck_enterprise(
         else {
             continue;
         };
-        let notice = format!(
-            "The registry check found that {finding}. Your real-name verification is no longer valid and the account is frozen until it verifies again."
-        );
+        let notice = msg!("notice-body-verification-failed", finding = finding.clone());
         let notice = crate::service::notices::Notice::new(
             crate::domain::MessageCategory::Verification,
             "VERIFICATION_FAILED",
-            "Your real-name verification is no longer valid",
+            msg!("notice-title-real-name-verification-no-longer"),
             notice,
         );
         crate::service::notices::notify(ctx, &account, &notice, &[], now).await?;
-        if revoke(ctx, meta, row.id, finding, now).await? {
+        if revoke(ctx, meta, row.id, &finding.to_string(), now).await? {
             dropped += 1;
         }
     }
@@ -257,7 +253,7 @@ async fn revoke(
     let row = Entity::find_by_id(verification_id)
         .one(&txn)
         .await?
-        .ok_or_else(|| ServiceError::not_found("verification"))?;
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-verification")))?;
     let account = accounts::load(&txn, row.account_id).await?;
     let mut reasons = FreezeReasons::from_stored(&account.freeze_reasons)?;
     reasons.insert(FreezeReason::VerificationFailed);

@@ -170,14 +170,12 @@ async fn hold_quota_place(
         .await?;
     if i32::try_from(holders.len()).unwrap_or(i32::MAX) >= quota {
         let what = match kind {
-            SubjectKind::Individual => "this identity",
-            SubjectKind::Enterprise => "this enterprise",
+            SubjectKind::Individual => msg!("quota-this-identity"),
+            SubjectKind::Enterprise => msg!("quota-this-enterprise"),
         };
         return Err(ServiceError::refused(
             ErrorCode::IdentityQuotaExceeded,
-            format!(
-                "{what} has no verification place left: an account verified with it must change its verification first"
-            ),
+            msg!("err-identity-quota", what = what),
         ));
     }
     Ok(())
@@ -204,7 +202,7 @@ async fn approve_within_quota(
     let account = entity::accounts::Entity::find_by_id(row.account_id)
         .one(txn)
         .await?
-        .ok_or_else(|| ServiceError::not_found("account"))?;
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-account")))?;
     let site = super::accounts::site_of(&account)?;
     let kind = SubjectKind::parse(&row.subject_kind).ok_or_else(|| {
         ServiceError::internal(format!("verification {}: unknown subject kind", row.id))
@@ -213,7 +211,8 @@ async fn approve_within_quota(
     match hold_quota_place(ctx, txn, site, row.account_id, kind, &identity).await {
         Ok(()) => Ok(Proven::Approved(approve(txn, row, now).await?)),
         Err(refusal @ ServiceError::Refused(_)) => {
-            let reason = refusal_message(&refusal);
+            // Stored once, read by the account's owner: in the site's language.
+            let reason = refusal_message(&refusal, crate::i18n::Lang::for_site(site));
             let rejected = decided(row, VerificationState::Rejected, Some(reason), now)
                 .update(txn)
                 .await?;
@@ -223,9 +222,9 @@ async fn approve_within_quota(
     }
 }
 
-fn refusal_message(err: &ServiceError) -> String {
+fn refusal_message(err: &ServiceError, lang: crate::i18n::Lang) -> String {
     match err {
-        ServiceError::Refused(r) => r.message.clone(),
+        ServiceError::Refused(r) => r.message.render(lang),
         other => other.to_string(),
     }
 }
@@ -283,7 +282,7 @@ async fn lift_failure_freeze(txn: &DatabaseTransaction, account_id: i64) -> Serv
     let account = entity::accounts::Entity::find_by_id(account_id)
         .one(txn)
         .await?
-        .ok_or_else(|| ServiceError::not_found("account"))?;
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-account")))?;
     let mut reasons = FreezeReasons::from_stored(&account.freeze_reasons)?;
     if reasons.remove(FreezeReason::VerificationFailed) {
         let mut active: entity::accounts::ActiveModel = account.into();

@@ -36,13 +36,13 @@ async fn lock(txn: &DatabaseTransaction, id: i64, owner: Option<i64>) -> Service
     query
         .one(txn)
         .await?
-        .ok_or_else(|| ServiceError::not_found("verification"))
+        .ok_or_else(|| ServiceError::not_found(msg!("not-found-verification")))
 }
 
-fn not_pending(what: &str) -> ServiceError {
+fn not_pending(what: crate::i18n::Message) -> ServiceError {
     ServiceError::refused(
         ErrorCode::NotPending,
-        format!("this verification is not {what}"),
+        msg!("err-verification-not", what = what),
     )
 }
 
@@ -56,12 +56,12 @@ fn is_expired(row: &Model, now: DateTime<Utc>) -> bool {
 
 /// The window's end is the row's own (VER-11, VER-12 set it from the site's policy).
 fn expired_error(row: &Model) -> ServiceError {
-    let closed = row
-        .expires_at
-        .map_or_else(String::new, |at| format!(" at {}", at.to_rfc3339()));
     ServiceError::refused(
         ErrorCode::VerificationExpired,
-        format!("the window closed{closed}; submit the verification again"),
+        match row.expires_at {
+            Some(at) => msg!("err-window-closed-at", at = at.to_rfc3339()),
+            None => msg!("err-window-closed"),
+        },
     )
 }
 
@@ -83,7 +83,7 @@ pub async fn confirm_remittance(
         || method_of(&row) != Some(VerificationMethod::CorporateRemittance)
         || row.remittance_amount_cents.is_none()
     {
-        return Err(not_pending("a remittance waiting for its amount"));
+        return Err(not_pending(msg!("not-pending-remittance")));
     }
     if is_expired(&row, now) {
         let refusal = expired_error(&row);
@@ -129,7 +129,7 @@ pub async fn confirm_remittance(
         ServiceError::refused_at(
             ErrorCode::AttemptsExhausted,
             "amount",
-            "two wrong amounts: this attempt has failed; submit the corporate bank account again",
+            msg!("err-two-wrong-amounts-attempt-failed"),
         )
     } else {
         let mut active: entity::verifications::ActiveModel = row.into();
@@ -138,7 +138,7 @@ pub async fn confirm_remittance(
         ServiceError::refused_at(
             ErrorCode::WrongAmount,
             "amount",
-            format!("that is not the amount paid; {left} attempt(s) left"),
+            msg!("err-wrong-amount-left", left = left),
         )
     };
     audit::record(
@@ -165,7 +165,7 @@ pub async fn withdraw(
     let txn = db::begin_write(&ctx.db).await?;
     let row = lock(&txn, verification_id, Some(principal.account_id)).await?;
     if row.state != PENDING.as_str() {
-        return Err(not_pending("pending"));
+        return Err(not_pending(msg!("not-pending-pending")));
     }
     let row = decided(row, VerificationState::Withdrawn, None, now)
         .update(&txn)
@@ -209,7 +209,7 @@ pub async fn review(
             return Err(ServiceError::refused_at(
                 ErrorCode::InvalidInput,
                 "reason",
-                "a rejection needs the reason the user will read",
+                msg!("err-rejection-needs-reason-user-will"),
             ));
         }
         (true, _) => None,
@@ -217,18 +217,15 @@ pub async fn review(
     let txn = db::begin_write(&ctx.db).await?;
     let row = lock(&txn, verification_id, None).await?;
     if !waits_for_review(&row) {
-        return Err(not_pending("waiting for a review"));
+        return Err(not_pending(msg!("not-pending-review")));
     }
     let (row, notice) = match reason {
         None => match approve_within_quota(ctx, &txn, row, now).await? {
-            Proven::Approved(row) => (
-                row,
-                "Your real-name verification has been approved.".to_owned(),
-            ),
+            Proven::Approved(row) => (row, msg!("notice-body-verification-approved")),
             Proven::QuotaFull { rejected, refusal } => {
-                let notice = format!(
-                    "Your real-name verification was rejected: {}",
-                    rejected.rejection_reason.clone().unwrap_or_default()
+                let notice = msg!(
+                    "notice-body-verification-rejected",
+                    reason = rejected.rejection_reason.clone().unwrap_or_default()
                 );
                 audit::record(
                     &txn,
@@ -247,7 +244,7 @@ pub async fn review(
             }
         },
         Some(reason) => {
-            let notice = format!("Your real-name verification was rejected: {reason}");
+            let notice = msg!("notice-body-verification-rejected", reason = &reason);
             let row = decided(row, VerificationState::Rejected, Some(reason), now)
                 .update(&txn)
                 .await?;
@@ -270,11 +267,11 @@ pub async fn review(
 }
 
 /// NTF-01: a verification was decided.
-fn decision_notice(body: String) -> Notice {
+fn decision_notice(body: crate::i18n::Message) -> Notice {
     Notice::new(
         MessageCategory::Verification,
         "VERIFICATION_DECISION",
-        "Your real-name verification was decided",
+        msg!("notice-title-real-name-verification-decided"),
         body,
     )
 }
@@ -292,7 +289,7 @@ pub async fn recharge_received(
     let txn = db::begin_write(&ctx.db).await?;
     let row = lock(&txn, verification_id, None).await?;
     if row.state != PENDING.as_str() || method_of(&row) != Some(VerificationMethod::Recharge) {
-        return Err(not_pending("a recharge waiting for payment"));
+        return Err(not_pending(msg!("not-pending-recharge")));
     }
     if is_expired(&row, now) {
         let refusal = expired_error(&row);
@@ -306,7 +303,7 @@ pub async fn recharge_received(
         return Err(ServiceError::refused_at(
             ErrorCode::WrongAmount,
             "amount",
-            "the payment is not the amount named; the verification stays pending",
+            msg!("err-payment-not-amount-named-verification"),
         ));
     }
     // VER-23: the payment proves the request; the quota is checked now, under the same
@@ -331,8 +328,8 @@ pub async fn recharge_received(
     audit::record(&txn, operator_entry(&row, action), meta, now).await?;
     let account = accounts::load(&txn, row.account_id).await?;
     let body = match row.rejection_reason.as_deref() {
-        Some(reason) => format!("Your real-name verification was rejected: {reason}"),
-        None => "Your real-name verification has been approved.".to_owned(),
+        Some(reason) => msg!("notice-body-verification-rejected", reason = reason),
+        None => msg!("notice-body-verification-approved"),
     };
     let mut written = notices::to_account(&txn, &account, &decision_notice(body), &[], now).await?;
     written.verification_changed(account.id, row.id);
@@ -367,7 +364,7 @@ pub async fn expire_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<u
             continue;
         }
         let account = accounts::load(&txn, row.account_id).await?;
-        let body = "Your real-name verification expired: the payment was not confirmed in time. Submit it again.".to_owned();
+        let body = msg!("notice-body-verification-expired");
         let mut written =
             notices::to_account(&txn, &account, &decision_notice(body), &[], now).await?;
         written.verification_changed(account.id, row.id);

@@ -109,12 +109,12 @@ fn individual_request(
     let name = plain_text("name", &form.name, PERSON_NAME_MAX_CHARS)?;
     let birth = parse_iso_date("birthDate", &form.birth_date)?;
     let age = age_on(birth, today)
-        .ok_or_else(|| DomainError::new("birthDate", "the birth date is in the future"))?;
+        .ok_or_else(|| DomainError::new("birthDate", msg!("err-birth-date-future")))?;
     if age < minimum_age {
         return Err(ServiceError::refused_at(
             ErrorCode::Underage,
             "birthDate",
-            format!("real-name verification needs an age of at least {minimum_age}"),
+            msg!("err-underage", minimum_age = minimum_age),
         ));
     }
     let number = match form.region {
@@ -173,7 +173,7 @@ fn enterprise_request(
             let date = parse_iso_date("licenseIssuedOn", raw)?;
             if date > today {
                 return Err(
-                    DomainError::new("licenseIssuedOn", "the issue date is in the future").into(),
+                    DomainError::new("licenseIssuedOn", msg!("err-issue-date-future")).into(),
                 );
             }
             Some(date)
@@ -183,7 +183,7 @@ fn enterprise_request(
     if form.method.checks_legal_person() && license_issued_on.is_none() {
         return Err(DomainError::new(
             "licenseIssuedOn",
-            "the registry check needs the date the business license was issued",
+            msg!("err-registry-check-needs-date-business"),
         )
         .into());
     }
@@ -194,7 +194,7 @@ fn enterprise_request(
     if form.method == VerificationMethod::CorporateRemittance && bank_account.is_none() {
         return Err(DomainError::new(
             "bankAccount",
-            "a remittance needs the corporate bank account",
+            msg!("err-remittance-needs-corporate-bank-account"),
         )
         .into());
     }
@@ -253,7 +253,7 @@ fn parse_bank_account(raw: &str) -> Result<String, DomainError> {
     if !(8..=34).contains(&len) || !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(DomainError::new(
             "bankAccount",
-            "a bank account number of 8 to 34 letters and digits",
+            msg!("err-bank-account-number-8-34"),
         ));
     }
     Ok(compact)
@@ -319,7 +319,7 @@ fn in_force_summary(row: &Model) -> Option<InForce> {
 fn already_verified() -> ServiceError {
     ServiceError::refused(
         ErrorCode::AlreadyVerified,
-        "the account is already verified for this identity",
+        msg!("err-account-already-verified-identity"),
     )
 }
 
@@ -333,14 +333,11 @@ fn check_change(
     hash: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<ChangeType> {
-    accounts::require_active(
-        account,
-        "an account being cancelled cannot start a verification",
-    )?;
+    accounts::require_active(account, msg!("err-cancelling-cannot-verify"))?;
     if pending.is_some() {
         return Err(ServiceError::refused(
             ErrorCode::VerificationInProgress,
-            "a verification request is already pending; withdraw it or wait for its decision",
+            msg!("err-verification-request-already-pending-withdraw"),
         ));
     }
     let same_identity = in_force.is_some_and(|row| row.identity_hash == hash);
@@ -364,16 +361,16 @@ fn check_change(
         }
         ChangeRefusal::TooSoon(next) => ServiceError::refused(
             ErrorCode::ChangeTooSoon,
-            format!(
-                "one change per {} days: the next may start at {}",
-                policy.verification_change_interval.num_days(),
-                next.to_rfc3339()
+            msg!(
+                "err-change-too-soon",
+                days = policy.verification_change_interval.num_days(),
+                next = next.to_rfc3339()
             ),
         ),
         ChangeRefusal::TypeRequired => ServiceError::refused_at(
             ErrorCode::InvalidInput,
             "changeType",
-            "say which change this is: CHANGE_SUBJECT, CHANGE_NAME or UPDATE_LEGAL_PERSON",
+            msg!("err-say-which-change-change-subject"),
         ),
         ChangeRefusal::TypeMismatch(why) => {
             ServiceError::refused_at(ErrorCode::InvalidInput, "changeType", why)
@@ -384,7 +381,7 @@ fn check_change(
             return Err(ServiceError::refused_at(
                 ErrorCode::InvalidInput,
                 "creditCode",
-                "a name or legal-person change keeps the credit code; a new enterprise is CHANGE_SUBJECT",
+                msg!("err-name-legal-person-change-keeps"),
             ));
         }
         if !request
@@ -394,7 +391,7 @@ fn check_change(
         {
             return Err(ServiceError::refused(
                 ErrorCode::ChangeNotSupported,
-                "online name and legal-person changes need an 18-character credit code that starts with 9",
+                msg!("err-online-name-legal-person-changes"),
             ));
         }
     } else if same_identity {
@@ -459,7 +456,7 @@ async fn submit(
     {
         return Err(ServiceError::refused(
             ErrorCode::OverduePayment,
-            "a change of verification cannot start while a payment is overdue",
+            msg!("err-change-verification-cannot-start-while"),
         ));
     }
     let site = site_of(&account)?;
