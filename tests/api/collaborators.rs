@@ -706,8 +706,8 @@ async fn operation_protection_takes_the_collaborators_own_mfa_code(app: TestApp)
     assert_eq!(out["userErrors"], json!([]), "{out}");
     assert!(out["secretKey"].is_string(), "{out}");
     let out = create(json!({ "mfaCode": code })).await;
-    // RULE MFA-04: not the same code twice.
-    assert_eq!(error_code(&out), "INVALID_CODE", "{out}");
+    // RULE MFA-04: not the same code twice; a replay is told as such.
+    assert_eq!(error_code(&out), "CODE_ALREADY_USED", "{out}");
     // Only the one key was made.
     let keys = app
         .gql_as(

@@ -28,6 +28,7 @@ async fn sign_in_from(app: &TestApp, email: &str, client: &str) -> String {
         .client
         .post(format!("{}/graphql", app.base))
         .header("x-forwarded-for", client)
+        .header("accept-language", "en")
         .json(&json!({
             "query": "mutation($i: SignInInput!) { signIn(input: $i) { userErrors { code } session { token } } }",
             "variables": { "i": { "site": "CHINA", "email": email, "password": PASSWORD } }
@@ -139,12 +140,13 @@ async fn late_bills_hold_a_cancellation_until_they_clear(app: TestApp) {
     let delayed: Vec<String> = titles(&app, &token)
         .await
         .into_iter()
-        .filter(|t| t == "Your cancellation is waiting")
+        // Written by the scheduled work: in the CHINA site's language (issue 17, item 8).
+        .filter(|t| t == "您的注销申请正在等待")
         .collect();
     assert_eq!(delayed.len(), 1);
     let messages = app.gql_as(Some(&token), MESSAGES, json!({})).await;
     let text = messages.to_string();
-    assert!(text.contains("unfinished order"), "{text}");
+    assert!(text.contains("个未完成的订单或服务"), "{text}");
     assert!(text.contains("CANCELLATION"), "{text}");
 
     // RULE CAN-07: once they are settled, the first run completes it.
