@@ -18,6 +18,8 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Fill an empty database with demo data (`seed --demo`) and print how to sign in.
+    Seed(SeedArgs),
     /// Print the console SDL (or the ops SDL with --ops).
     Schema {
         /// Print the ops (back-office) schema instead of the console schema.
@@ -35,6 +37,39 @@ pub struct DatabaseArgs {
         default_value = "sqlite://account-center.db?mode=rwc"
     )]
     pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// A realistic console: an enterprise-verified root with members, projects, access
+    /// keys, MFA devices, login history and messages (the only kind of seed there is).
+    #[arg(long)]
+    pub demo: bool,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// The key the server will serve with (see `serve --secret-key`); without it, the one
+    /// stored in the database (generated when missing), as sandbox mode uses.
+    #[arg(long, env = "ACCOUNT_CENTER_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// The server's address, for the printed instructions.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8000"
+    )]
+    pub url: String,
+}
+
+impl SeedArgs {
+    /// The settings the demo builds the app with (sandbox adapters, this database and key).
+    pub fn serve_args(&self) -> ServeArgs {
+        let mut args = ServeArgs::for_database(self.database.database_url.clone());
+        args.secret_key = self.secret_key.clone();
+        args
+    }
 }
 
 #[derive(Clone, Args)]

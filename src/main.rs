@@ -44,6 +44,23 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Seed(args) => {
+            telemetry::init(false);
+            if !args.demo {
+                eprintln!("seed: only `seed --demo` exists; add --demo");
+                return ExitCode::FAILURE;
+            }
+            match account_center::demo::seed_database(&args.serve_args()).await {
+                Ok(demo) => {
+                    println!("{}", demo.instructions(&args.url));
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, database = %redact_url(&args.database.database_url), "seed --demo failed");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve(args) => {
             telemetry::init(args.log_json);
             let built = match account_center::build(&args).await {
