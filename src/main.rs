@@ -44,6 +44,29 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Healthcheck(args) => {
+            let url = args.readyz_url();
+            let answer = async {
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(args.timeout_secs.max(1)))
+                    .build()?
+                    .get(&url)
+                    .send()
+                    .await
+            }
+            .await;
+            match answer {
+                Ok(response) if response.status().is_success() => ExitCode::SUCCESS,
+                Ok(response) => {
+                    eprintln!("{url}: {}", response.status());
+                    ExitCode::FAILURE
+                }
+                Err(err) => {
+                    eprintln!("{url}: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Seed(args) => {
             telemetry::init(false);
             if !args.demo {
