@@ -18,6 +18,10 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Fill an empty database with demo data (`seed --demo`) and print how to sign in.
+    Seed(SeedArgs),
+    /// Ask the local server's `/readyz`; exit 0 when ready (a container's HEALTHCHECK).
+    Healthcheck(HealthcheckArgs),
     /// Print the console SDL (or the ops SDL with --ops).
     Schema {
         /// Print the ops (back-office) schema instead of the console schema.
@@ -35,6 +39,66 @@ pub struct DatabaseArgs {
         default_value = "sqlite://account-center.db?mode=rwc"
     )]
     pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// The address the server listens on (an unspecified one, `0.0.0.0`, is asked on
+    /// loopback).
+    #[arg(long, env = "ACCOUNT_CENTER_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+
+    /// Seconds before the probe gives up.
+    #[arg(long, default_value_t = 3)]
+    pub timeout_secs: u64,
+}
+
+impl HealthcheckArgs {
+    /// The readiness URL the probe asks.
+    pub fn readyz_url(&self) -> String {
+        let mut addr = self.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(if addr.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        format!("http://{addr}/readyz")
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// A realistic console: an enterprise-verified root with members, projects, access
+    /// keys, MFA devices, login history and messages (the only kind of seed there is).
+    #[arg(long)]
+    pub demo: bool,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// The key the server will serve with (see `serve --secret-key`); without it, the one
+    /// stored in the database (generated when missing), as sandbox mode uses.
+    #[arg(long, env = "ACCOUNT_CENTER_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// The server's address, for the printed instructions.
+    #[arg(
+        long,
+        env = "ACCOUNT_CENTER_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8000"
+    )]
+    pub url: String,
+}
+
+impl SeedArgs {
+    /// The settings the demo builds the app with (sandbox adapters, this database and key).
+    pub fn serve_args(&self) -> ServeArgs {
+        let mut args = ServeArgs::for_database(self.database.database_url.clone());
+        args.secret_key = self.secret_key.clone();
+        args
+    }
 }
 
 #[derive(Clone, Args)]
@@ -277,6 +341,20 @@ impl Default for QueryLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn healthcheck_asks_loopback_for_an_unspecified_listen_address() {
+        let probe = |listen: &str| {
+            HealthcheckArgs {
+                listen: listen.parse().unwrap(),
+                timeout_secs: 1,
+            }
+            .readyz_url()
+        };
+        assert_eq!(probe("0.0.0.0:8000"), "http://127.0.0.1:8000/readyz");
+        assert_eq!(probe("[::]:9000"), "http://[::1]:9000/readyz");
+        assert_eq!(probe("10.1.2.3:8000"), "http://10.1.2.3:8000/readyz");
+    }
 
     #[test]
     fn redacts_passwords_in_database_urls() {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod cors;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod graphiql;
 pub mod graphql;

@@ -44,6 +44,46 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Healthcheck(args) => {
+            let url = args.readyz_url();
+            let answer = async {
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(args.timeout_secs.max(1)))
+                    .build()?
+                    .get(&url)
+                    .send()
+                    .await
+            }
+            .await;
+            match answer {
+                Ok(response) if response.status().is_success() => ExitCode::SUCCESS,
+                Ok(response) => {
+                    eprintln!("{url}: {}", response.status());
+                    ExitCode::FAILURE
+                }
+                Err(err) => {
+                    eprintln!("{url}: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Seed(args) => {
+            telemetry::init(false);
+            if !args.demo {
+                eprintln!("seed: only `seed --demo` exists; add --demo");
+                return ExitCode::FAILURE;
+            }
+            match account_center::demo::seed_database(&args.serve_args()).await {
+                Ok(demo) => {
+                    println!("{}", demo.instructions(&args.url));
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, database = %redact_url(&args.database.database_url), "seed --demo failed");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve(args) => {
             telemetry::init(args.log_json);
             let built = match account_center::build(&args).await {

@@ -17,6 +17,7 @@ mod cancellation;
 mod collaborators;
 mod console_page;
 mod cors;
+mod demo;
 mod http;
 mod i18n;
 mod instances;
