@@ -15,6 +15,7 @@ pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod live;
+pub mod meters;
 pub mod ports;
 pub mod proxy;
 pub mod service;
