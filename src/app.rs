@@ -13,7 +13,6 @@ use axum::{
     routing::get,
 };
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
-use tracing::Instrument;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     cors::CorsLayer,
@@ -22,6 +21,7 @@ use tower_http::{
     timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
+use tracing::Instrument;
 
 use crate::{
     config::ServeArgs,
@@ -312,8 +312,10 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
         trace_id = tracing::field::Empty,
         operation = tracing::field::Empty,
     );
-    let trace_id =
-        crate::telemetry::continue_trace(&span, crate::telemetry::extract_context(request.headers()));
+    let trace_id = crate::telemetry::continue_trace(
+        &span,
+        crate::telemetry::extract_context(request.headers()),
+    );
     if !trace_id.is_empty() {
         span.record("trace_id", trace_id);
     }
@@ -492,7 +494,11 @@ impl Observed {
     }
 
     /// The answer, its errors counted.
-    fn answer(&mut self, response: async_graphql::Response, response_type: ResponseType) -> Response {
+    fn answer(
+        &mut self,
+        response: async_graphql::Response,
+        response_type: ResponseType,
+    ) -> Response {
         self.errors.extend(response.errors.iter().cloned());
         gql_http::graphql_response(response, response_type)
     }

@@ -335,8 +335,14 @@ mod tests {
             display_database("postgres://app:s3cret@db:5432/ac"),
             "postgres://app@db:5432/ac"
         );
-        assert_eq!(display_database("sqlite:///srv/ac.db?mode=rwc"), "/srv/ac.db");
+        assert_eq!(
+            display_database("sqlite:///srv/ac.db?mode=rwc"),
+            "/srv/ac.db"
+        );
         let relative = display_database("sqlite://ac.db");
-        assert!(relative.starts_with('/') && relative.ends_with("/ac.db"), "{relative}");
+        assert!(
+            relative.starts_with('/') && relative.ends_with("/ac.db"),
+            "{relative}"
+        );
     }
 }

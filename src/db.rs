@@ -92,8 +92,12 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .map_sqlx_sqlite_opts(move |o| {
             // A URL that names no `mode` creates its file, as `?mode=rwc` does; an explicit
             // `mode=ro`/`rw` is kept.
-            o.create_if_missing(create_if_missing)
-                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            let o = if create_if_missing {
+                o.create_if_missing(true)
+            } else {
+                o
+            };
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 // Writers queue behind the one writer for as long as a request may
                 // last; a burst starved of CPU must not fail with "database is locked".

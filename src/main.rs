@@ -127,9 +127,17 @@ fn http_url(addr: std::net::SocketAddr) -> String {
 
 /// The startup line: where to go, what it serves from, and only the settings that are set.
 fn log_serving(args: &ServeArgs, url: &str, metrics_url: &str) {
-    let mode = if args.is_production() { "production" } else { "sandbox" };
+    let mode = if args.is_production() {
+        "production"
+    } else {
+        "sandbox"
+    };
     let database = display_database(&args.database.database_url);
-    let adapters = if args.is_sandbox() { "sandbox" } else { "provider gateway" };
+    let adapters = if args.is_sandbox() {
+        "sandbox"
+    } else {
+        "provider gateway"
+    };
     let gateway = args.gateway_url.as_deref().map(redact_url);
     let otlp = args.otlp_endpoint.as_deref().filter(|e| !e.is_empty());
     tracing::info!(

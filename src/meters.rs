@@ -76,6 +76,8 @@ pub fn handle() -> PrometheusHandle {
                 tracing::warn!("a metrics recorder was installed already; /metrics stays empty");
             }
             describe();
+            // Present from the first scrape, before any subscription opens.
+            gauge!(OPEN_SUBSCRIPTIONS).set(0.0);
             // The recorder's histograms grow until upkeep drains them; scrapes may be rare.
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 let upkeep = handle.clone();
@@ -113,8 +115,14 @@ fn describe() {
     describe_counter!(RATE_LIMIT_REFUSALS, "Requests refused by a rate limit");
     describe_counter!(SCHEDULER_RUNS, "Runs of the scheduled jobs by result");
     describe_histogram!(SCHEDULER_RUN_DURATION, "Seconds one scheduled run took");
-    describe_counter!(SCHEDULER_ITEMS, "Items the scheduled jobs processed, by job");
-    describe_counter!(SCHEDULER_CLAIMS, "Scheduled claims won or lost to another run");
+    describe_counter!(
+        SCHEDULER_ITEMS,
+        "Items the scheduled jobs processed, by job"
+    );
+    describe_counter!(
+        SCHEDULER_CLAIMS,
+        "Scheduled claims won or lost to another run"
+    );
     describe_gauge!(OUTBOX_BACKLOG, "Deliveries waiting in the outbox");
     describe_gauge!(OUTBOX_FAILED, "Deliveries given up for good");
     describe_counter!(OUTBOX_ATTEMPTS, "Delivery attempts by outcome");
@@ -277,10 +285,7 @@ pub fn delivery_attempt(outcome: &'static str) {
 }
 
 /// One run of the scheduled jobs.
-pub fn scheduler_run(
-    elapsed: Duration,
-    report: Result<&crate::service::scheduler::JobReport, ()>,
-) {
+pub fn scheduler_run(elapsed: Duration, report: Result<&crate::service::scheduler::JobReport, ()>) {
     let result = if report.is_ok() { "ok" } else { "failed" };
     counter!(SCHEDULER_RUNS, "result" => result).increment(1);
     histogram!(SCHEDULER_RUN_DURATION).record(elapsed.as_secs_f64());

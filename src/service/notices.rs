@@ -439,8 +439,14 @@ pub async fn deliver_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<
 pub async fn outbox_counts(db: &sea_orm::DatabaseConnection) -> Result<(u64, u64), sea_orm::DbErr> {
     use entity::deliveries::{Column, Entity};
     use sea_orm::PaginatorTrait;
-    let pending = Entity::find().filter(Column::State.eq(PENDING)).count(db).await?;
-    let failed = Entity::find().filter(Column::State.eq(FAILED)).count(db).await?;
+    let pending = Entity::find()
+        .filter(Column::State.eq(PENDING))
+        .count(db)
+        .await?;
+    let failed = Entity::find()
+        .filter(Column::State.eq(FAILED))
+        .count(db)
+        .await?;
     Ok((pending, failed))
 }
 

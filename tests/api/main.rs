@@ -42,7 +42,6 @@ mod schema;
 mod security;
 mod sessions_devices;
 mod sign_in;
-mod spans;
 mod spec;
 mod verification;
 mod verification_enterprise;

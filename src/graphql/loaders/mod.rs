@@ -47,5 +47,9 @@ where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
 {
     // Batches run in tasks of their own; they still count as the request's statements.
-    DataLoader::with_cache(loader, crate::meters::spawn_counted, HashMapCache::default())
+    DataLoader::with_cache(
+        loader,
+        crate::meters::spawn_counted,
+        HashMapCache::default(),
+    )
 }

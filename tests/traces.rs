@@ -2,8 +2,11 @@
 //! the request, the GraphQL operation (name and type) and its SQL statements (without the
 //! values). Spans are collected in memory (opentelemetry_sdk's `testing` exporter).
 //!
-//! The subscriber is this test's thread's default; a current-thread runtime keeps the
-//! server's tasks on that thread.
+//! A test binary of its own: the subscriber is the process's global one, which the other
+//! tests' threads would otherwise share (a thread's scoped default proved racy there).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_methods)]
 
 use std::time::Duration;
 
@@ -11,8 +14,6 @@ use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 use serde_json::json;
 use tracing_subscriber::layer::SubscriberExt;
-
-use crate::helpers::{Backend, run};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_ID: &str = "00f067aa0ba902b7";
@@ -24,21 +25,33 @@ fn attribute(span: &SpanData, key: &str) -> Option<String> {
         .map(|kv| kv.value.to_string())
 }
 
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test]
 async fn a_traceparent_is_continued_by_the_request_operation_and_statements() {
     let exporter = InMemorySpanExporter::default();
     let provider = account_center::telemetry::tracer_provider(
         opentelemetry_sdk::trace::SdkTracerProvider::builder()
             .with_simple_exporter(exporter.clone()),
     );
-    let subscriber = tracing_subscriber::registry()
-        .with(account_center::telemetry::trace_layer(&provider));
-    let _default = tracing::subscriber::set_default(subscriber);
+    let subscriber =
+        tracing_subscriber::registry().with(account_center::telemetry::trace_layer(&provider));
+    tracing::subscriber::set_global_default(subscriber).unwrap();
 
-    run(Backend::Sqlite, |app| async move {
-        let out: serde_json::Value = app
-            .client
-            .post(format!("{}/graphql", app.base))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let path = std::env::temp_dir().join(format!("ac_traces_{}_{nanos}.db", std::process::id()));
+    let args = account_center::config::ServeArgs::for_database(format!(
+        "sqlite://{}?mode=rwc",
+        path.display()
+    ));
+    let built = account_center::build(&args).await.expect("build");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(account_center::serve(listener, built.router));
+    {
+        let out: serde_json::Value = reqwest::Client::new()
+            .post(format!("{base}/graphql"))
             .header("traceparent", format!("00-{TRACE_ID}-{PARENT_ID}-01"))
             .json(&json!({
                 "query": "mutation TracedSignIn($i: SignInInput!) { signIn(input: $i) { userErrors { code } } }",
@@ -50,17 +63,23 @@ async fn a_traceparent_is_continued_by_the_request_operation_and_statements() {
             .json()
             .await
             .expect("json");
-        assert!(out["data"]["signIn"]["userErrors"][0]["code"].is_string(), "{out}");
+        assert!(
+            out["data"]["signIn"]["userErrors"][0]["code"].is_string(),
+            "{out}"
+        );
         // The request span ends once its response body has gone out.
         tokio::time::sleep(Duration::from_millis(200)).await;
-    })
-    .await;
+    }
     let _ = provider.force_flush();
+    let _ = std::fs::remove_file(&path);
 
     let trace_id = TraceId::from_hex(TRACE_ID).unwrap();
-    let spans: Vec<SpanData> = exporter
-        .get_finished_spans()
-        .unwrap()
+    let all = exporter.get_finished_spans().unwrap();
+    let seen: Vec<String> = all
+        .iter()
+        .map(|s| format!("{} {}", s.name, s.span_context.trace_id()))
+        .collect();
+    let spans: Vec<SpanData> = all
         .into_iter()
         .filter(|s| s.span_context.trace_id() == trace_id)
         .collect();
@@ -69,7 +88,7 @@ async fn a_traceparent_is_continued_by_the_request_operation_and_statements() {
     let request = spans
         .iter()
         .find(|s| s.name == "POST /graphql")
-        .unwrap_or_else(|| panic!("no request span in the trace: {names:?}"));
+        .unwrap_or_else(|| panic!("no request span in the trace: {names:?} of {seen:?}"));
     assert_eq!(request.parent_span_id, SpanId::from_hex(PARENT_ID).unwrap());
 
     let operation = spans
@@ -93,7 +112,10 @@ async fn a_traceparent_is_continued_by_the_request_operation_and_statements() {
     assert!(!statements.is_empty(), "no statement spans: {names:?}");
     for statement in statements {
         let sql = attribute(statement, "db.statement").unwrap_or_default();
-        assert!(!sql.contains("traced@example.com"), "a value in the SQL: {sql}");
+        assert!(
+            !sql.contains("traced@example.com"),
+            "a value in the SQL: {sql}"
+        );
         assert_eq!(attribute(statement, "db.system").as_deref(), Some("sqlite"));
     }
 }
