@@ -21,6 +21,7 @@ use tower_http::{
     timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
+use tracing::Instrument;
 
 use crate::{
     config::ServeArgs,
@@ -68,6 +69,10 @@ pub struct AppState {
     pub graphiql: bool,
     /// Persisted and trusted documents of the console API.
     pub documents: Arc<Documents>,
+    /// Renders `GET /metrics`.
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// The pool's configured size, for `db_pool_connections_max`.
+    pub db_pool: u32,
 }
 
 /// A built application: its router and what tests and the binary need around it.
@@ -157,6 +162,8 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         ops_token: args.ops_token.clone().filter(|t| !t.is_empty()),
         graphiql: args.graphiql_enabled(),
         documents: Arc::new(Documents::new(trusted_documents)),
+        metrics: crate::meters::handle(),
+        db_pool: args.db_pool,
     };
     Ok(BuiltApp {
         router: router(state.clone(), args, cors),
@@ -240,11 +247,16 @@ fn router(state: AppState, args: &ServeArgs, cors: Option<CorsLayer>) -> Router 
     if let Some(cors) = cors {
         console = console.layer(cors);
     }
-    console
+    let mut routes = console
         .route("/ops/graphql", get(ops_graphql).post(ops_graphql))
         .route("/graphiql/assets/{file}", get(graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(readyz));
+    // Off the public port when an operator gives metrics their own listener.
+    if args.metrics_listen.is_none() {
+        routes = routes.route("/metrics", get(metrics));
+    }
+    routes
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(args.body_limit))
         .layer(TimeoutLayer::with_status_code(
@@ -262,19 +274,52 @@ fn router(state: AppState, args: &ServeArgs, cors: Option<CorsLayer>) -> Router 
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-/// Every log line of a request carries its ID (also answered as `x-request-id`).
+/// The router of `--metrics-listen`: `GET /metrics` alone.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// `GET /metrics`: the Prometheus text exposition, its gauges read now.
+async fn metrics(State(state): State<AppState>) -> Response {
+    crate::meters::refresh_gauges(&state.app.db, state.db_pool).await;
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Every log line of a request carries its ID (also answered as `x-request-id`), its
+/// trace ID (continuing a W3C `traceparent`) and, once known, its GraphQL operation.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let request_id = request
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
+        otel.name = %format_args!("{} {}", request.method(), request.uri().path()),
+        otel.kind = "server",
         method = %request.method(),
         path = %request.uri().path(),
-        request_id
-    )
+        request_id,
+        trace_id = tracing::field::Empty,
+        operation = tracing::field::Empty,
+    );
+    let trace_id = crate::telemetry::continue_trace(
+        &span,
+        crate::telemetry::extract_context(request.headers()),
+    );
+    if !trace_id.is_empty() {
+        span.record("trace_id", trace_id);
+    }
+    span
 }
 
 async fn graphiql_page(State(state): State<AppState>) -> Response {
@@ -428,6 +473,66 @@ async fn console_get(
     .await
 }
 
+/// What a GraphQL request turned out to be, for its metrics.
+struct Observed {
+    operation: crate::meters::Operation,
+    errors: Vec<async_graphql::ServerError>,
+}
+
+impl Observed {
+    fn new() -> Self {
+        Self {
+            operation: crate::meters::Operation::unknown(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Names the operation on the request's log lines and in its metrics.
+    fn operation(&mut self, request: &mut async_graphql::Request) {
+        self.operation = crate::meters::Operation::of(request);
+        tracing::Span::current().record("operation", self.operation.label.as_str());
+    }
+
+    /// The answer, its errors counted.
+    fn answer(
+        &mut self,
+        response: async_graphql::Response,
+        response_type: ResponseType,
+    ) -> Response {
+        self.errors.extend(response.errors.iter().cloned());
+        gql_http::graphql_response(response, response_type)
+    }
+}
+
+/// Runs one request of `api`, counting its statements and recording its metrics.
+async fn observed(
+    api: &'static str,
+    handle: impl AsyncFnOnce(&mut Observed) -> Response,
+) -> Response {
+    let started = std::time::Instant::now();
+    let statements = crate::meters::RequestStatements::default();
+    let mut observed = Observed::new();
+    let response = statements.scope(handle(&mut observed)).await;
+    crate::meters::record_request(
+        api,
+        &observed.operation,
+        started.elapsed(),
+        statements.get(),
+        &observed.errors,
+    );
+    response
+}
+
+/// The GraphQL operation's span (the trace's view of `graphql::run`).
+fn operation_span(operation: &crate::meters::Operation, name: Option<&str>) -> tracing::Span {
+    tracing::info_span!(
+        "graphql.operation",
+        otel.name = %format_args!("{} {}", operation.ty, name.unwrap_or(&operation.label)),
+        graphql.operation.name = name.unwrap_or(&operation.label),
+        graphql.operation.type = operation.ty,
+    )
+}
+
 async fn console_graphql(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -443,6 +548,21 @@ async fn console_graphql(
     {
         return gql_http::graphiql("/graphql", true);
     }
+    observed("console", async |observed| {
+        console_request(state, peer, method, uri, headers, body, observed).await
+    })
+    .await
+}
+
+async fn console_request(
+    state: AppState,
+    peer: SocketAddr,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    observed: &mut Observed,
+) -> Response {
     let (mut request, response_type) = match accept_request(&method, &uri, &headers, &body) {
         Ok(parsed) => parsed,
         Err(response) => return *response,
@@ -451,7 +571,7 @@ async fn console_graphql(
         Ok(prepared) => prepared,
         Err(refused) => {
             let refused = async_graphql::Response::from_errors(vec![refused]);
-            return gql_http::graphql_response(refused, response_type);
+            return observed.answer(refused, response_type);
         }
     };
     // A document sent by hash is known only now: GET still may not run a mutation.
@@ -491,18 +611,22 @@ async fn console_graphql(
     // A document kept by hash passed the limits when it was first sent.
     if let Prepared::Unchecked { sha256 } = prepared {
         if let Err(refused) = graphql::limits::enforce(&mut request, &state.limits) {
-            return gql_http::graphql_response(*refused, response_type);
+            return observed.answer(*refused, response_type);
         }
         state.documents.remember(sha256, &mut request);
     }
+    // Parsed by now (the limits or the persisted document): naming it costs no parse.
+    observed.operation(&mut request);
+    let span = operation_span(&observed.operation, request.operation_name.as_deref());
     let response = crate::i18n::with_request_lang(
         lang,
         graphql::run(request, None, &state.console_index, |request| {
             state.console.execute(request)
         }),
     )
+    .instrument(span)
     .await;
-    gql_http::graphql_response(response, response_type)
+    observed.answer(response, response_type)
 }
 
 async fn ops_graphql(
@@ -565,10 +689,27 @@ async fn ops_graphql(
             );
         }
     }
-    let (request, response_type) = match accept_request(&method, &uri, &headers, &body) {
+    observed("ops", async |observed| {
+        ops_request(state, method, uri, headers, body, observed).await
+    })
+    .await
+}
+
+async fn ops_request(
+    state: AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    observed: &mut Observed,
+) -> Response {
+    let (mut request, response_type) = match accept_request(&method, &uri, &headers, &body) {
         Ok(parsed) => parsed,
         Err(response) => return *response,
     };
+    // The operator is trusted with a parse before the limits (the body limit still holds).
+    observed.operation(&mut request);
+    let span = operation_span(&observed.operation, request.operation_name.as_deref());
     // The operator's schema answers introspection; every other limit is the console's.
     let limits = QueryLimits {
         introspection: true,
@@ -584,8 +725,9 @@ async fn ops_graphql(
     let response = graphql::run(request, Some(&limits), &state.ops_index, |request| {
         state.ops.execute(request)
     })
+    .instrument(span)
     .await;
-    gql_http::graphql_response(response, response_type)
+    observed.answer(response, response_type)
 }
 
 /// Runs the scheduled work on an interval until the process ends.
@@ -595,7 +737,10 @@ pub fn spawn_scheduler(app: Arc<AppContext>, every: Duration) -> tokio::task::Jo
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            match scheduler::run_due(&app, app.clock.now()).await {
+            let ran = scheduler::run_due(&app, app.clock.now())
+                .instrument(tracing::info_span!("scheduler.run"))
+                .await;
+            match ran {
                 Ok(report) => tracing::debug!(%report, "scheduled jobs ran"),
                 Err(err) => tracing::warn!(error = %err, "scheduled jobs failed"),
             }

@@ -206,6 +206,15 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCOUNT_CENTER_SCHEDULER_INTERVAL", default_value_t = 60)]
     pub scheduler_interval_secs: u64,
 
+    /// Serve `GET /metrics` (Prometheus) on this address instead of the public port.
+    #[arg(long, env = "ACCOUNT_CENTER_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Export traces over OTLP/HTTP to this collector (e.g. `http://127.0.0.1:4318`);
+    /// none are exported without it.
+    #[arg(long, env = "ACCOUNT_CENTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "ACCOUNT_CENTER_LOG_JSON")]
     pub log_json: bool,
@@ -266,6 +275,8 @@ impl ServeArgs {
             graphiql: None,
             introspection: None,
             scheduler_interval_secs: 60,
+            metrics_listen: None,
+            otlp_endpoint: None,
             log_json: false,
         }
     }
@@ -301,6 +312,30 @@ pub fn redact_url(url: &str) -> String {
                 }
                 None => url.to_owned(),
             }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The database as the startup line shows it: a SQLite file as an absolute path, any
+/// other URL without its password.
+pub fn display_database(url: &str) -> String {
+    if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+        if path.is_empty() || path == ":memory:" {
+            return "sqlite (in memory)".to_owned();
+        }
+        let path = std::path::Path::new(path);
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        return absolute.display().to_string();
+    }
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(None);
+            parsed.to_string()
         }
         _ => url.to_owned(),
     }
@@ -369,6 +404,23 @@ mod tests {
         assert_eq!(
             redact_url("sqlite://x.db?mode=rwc"),
             "sqlite://x.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn shows_the_database_without_secrets() {
+        assert_eq!(
+            display_database("postgres://app:s3cret@db:5432/ac"),
+            "postgres://app@db:5432/ac"
+        );
+        assert_eq!(
+            display_database("sqlite:///srv/ac.db?mode=rwc"),
+            "/srv/ac.db"
+        );
+        let relative = display_database("sqlite://ac.db");
+        assert!(
+            relative.starts_with('/') && relative.ends_with("/ac.db"),
+            "{relative}"
         );
     }
 }

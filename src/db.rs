@@ -36,15 +36,47 @@ pub async fn connect_counted(
     let mut db = connect(url, max_connections).await?;
     let counter = StatementCounter::default();
     let inner = counter.0.clone();
-    db.set_metric_callback(move |_| {
+    let system = match db.get_database_backend() {
+        DbBackend::Postgres => "postgresql",
+        _ => "sqlite",
+    };
+    db.set_metric_callback(move |info| {
         inner.fetch_add(1, Ordering::Relaxed);
+        crate::meters::RequestStatements::count_current();
+        crate::meters::statement(info.elapsed, info.failed);
+        if crate::telemetry::traces_enabled() {
+            statement_span(system, info);
+        }
     });
     Ok((db, counter))
+}
+
+/// A span for one statement that has run: its SQL with placeholders, never the values.
+/// The pool reports a statement once it is done, so the span carries its duration as
+/// `db.duration_ms` rather than spanning it.
+fn statement_span(system: &'static str, info: &sea_orm::metric::Info<'_>) {
+    let sql = info.statement.sql.as_str();
+    let operation = sql.split_whitespace().next().unwrap_or_default();
+    #[allow(clippy::cast_possible_truncation)]
+    let span = tracing::info_span!(
+        target: crate::telemetry::SQL_TARGET,
+        "db.statement",
+        otel.name = %format_args!("{system} {operation}"),
+        db.system = system,
+        db.statement = sql,
+        db.duration_ms = info.elapsed.as_secs_f64() * 1000.0,
+        error = info.failed,
+    );
+    drop(span);
 }
 
 /// Opens the pool. SQLite runs in WAL mode with a busy timeout so readers never block the
 /// single writer and writers queue instead of failing.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let create_if_missing = url.starts_with("sqlite:")
+        && !url
+            .split_once('?')
+            .is_some_and(|(_, query)| query.split('&').any(|p| p.starts_with("mode=")));
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -57,7 +89,14 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         // long enough to have been dropped are checked.
         .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
+        .map_sqlx_sqlite_opts(move |o| {
+            // A URL that names no `mode` creates its file, as `?mode=rwc` does; an explicit
+            // `mode=ro`/`rw` is kept.
+            let o = if create_if_missing {
+                o.create_if_missing(true)
+            } else {
+                o
+            };
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 // Writers queue behind the one writer for as long as a request may

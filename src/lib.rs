@@ -16,6 +16,7 @@ pub mod graphiql;
 pub mod graphql;
 pub mod http;
 pub mod live;
+pub mod meters;
 pub mod ports;
 pub mod proxy;
 pub mod service;

@@ -44,6 +44,10 @@ impl UserError {
 
 impl From<Refusal> for UserError {
     fn from(r: Refusal) -> Self {
+        if let async_graphql::Value::Enum(code) = async_graphql::resolver_utils::enum_value(r.code)
+        {
+            crate::meters::user_error(code.as_str());
+        }
         Self {
             code: r.code,
             field: r.field,

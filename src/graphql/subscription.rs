@@ -73,6 +73,7 @@ impl LiveLimits {
         for (key, _) in &keys {
             *open.entry(key.clone()).or_insert(0) += 1;
         }
+        crate::meters::subscription_opened();
         Ok(LiveGuard {
             limits: self.clone(),
             keys: keys.into_iter().map(|(k, _)| k).collect(),
@@ -87,6 +88,7 @@ struct LiveGuard {
 
 impl Drop for LiveGuard {
     fn drop(&mut self) {
+        crate::meters::subscription_closed();
         if let Ok(mut open) = self.limits.open.lock() {
             for key in &self.keys {
                 if let Some(n) = open.get_mut(key) {

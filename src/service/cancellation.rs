@@ -240,6 +240,7 @@ pub async fn complete_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult
             .filter(Column::State.eq(CancellationState::CoolingOff.as_str()))
             .exec(&ctx.db)
             .await?;
+        crate::meters::claim("cancellation", claimed.rows_affected == 1);
         if claimed.rows_affected != 1 {
             continue;
         }

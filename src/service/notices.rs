@@ -361,6 +361,7 @@ async fn deliver_one(ctx: &AppContext, id: i64, now: DateTime<Utc>) -> ServiceRe
         )
         .exec(&ctx.db)
         .await?;
+    crate::meters::claim("delivery", claimed.rows_affected == 1);
     if claimed.rows_affected != 1 {
         return Ok(false);
     }
@@ -389,6 +390,7 @@ async fn deliver_one(ctx: &AppContext, id: i64, now: DateTime<Utc>) -> ServiceRe
     active.last_attempt_at = Set(Some(now));
     match outcome {
         Ok(()) => {
+            crate::meters::delivery_attempt("sent");
             active.state = Set(SENT.to_owned());
             active.last_error = Set(None);
             active.target = Set(masked);
@@ -397,9 +399,11 @@ async fn deliver_one(ctx: &AppContext, id: i64, now: DateTime<Utc>) -> ServiceRe
             let reason: String = err.to_string().chars().take(200).collect();
             active.last_error = Set(Some(reason));
             if row.attempts >= MAX_ATTEMPTS {
+                crate::meters::delivery_attempt("failed");
                 active.state = Set(FAILED.to_owned());
                 active.target = Set(masked);
             } else {
+                crate::meters::delivery_attempt("retry");
                 active.next_attempt_at = Set(now + backoff(row.attempts));
             }
         }
@@ -429,6 +433,21 @@ pub async fn deliver_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<
         }
     }
     Ok(attempted)
+}
+
+/// Deliveries waiting (pending) and given up (failed), for the metrics.
+pub async fn outbox_counts(db: &sea_orm::DatabaseConnection) -> Result<(u64, u64), sea_orm::DbErr> {
+    use entity::deliveries::{Column, Entity};
+    use sea_orm::PaginatorTrait;
+    let pending = Entity::find()
+        .filter(Column::State.eq(PENDING))
+        .count(db)
+        .await?;
+    let failed = Entity::find()
+        .filter(Column::State.eq(FAILED))
+        .count(db)
+        .await?;
+    Ok((pending, failed))
 }
 
 /// Deliveries that failed for good, newest first (the ops `failedDeliveries`).

@@ -45,7 +45,10 @@ pub async fn ensure_room(
         .one(db)
         .await?;
     match bucket {
-        Some(b) if b.hits >= limit.max_hits => Err(refusal(window_start, window_secs, now)),
+        Some(b) if b.hits >= limit.max_hits => {
+            crate::meters::rate_limit_refused(limit.scope);
+            Err(refusal(window_start, window_secs, now))
+        }
         _ => Ok(()),
     }
 }
@@ -85,6 +88,7 @@ pub async fn hit(
         .transpose()?
         .unwrap_or(0);
     if hits > limit.max_hits {
+        crate::meters::rate_limit_refused(limit.scope);
         return Err(refusal(window_start, window_secs, now));
     }
     Ok(())

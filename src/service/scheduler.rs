@@ -34,8 +34,15 @@ impl std::fmt::Display for JobReport {
 }
 
 /// Runs every due job once. Each job is idempotent, so overlapping runs (several
-/// instances) do no harm.
+/// instances) do no harm. Counted in the metrics (`scheduler_*`).
 pub async fn run_due(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<JobReport> {
+    let started = std::time::Instant::now();
+    let ran = run_jobs(ctx, now).await;
+    crate::meters::scheduler_run(started.elapsed(), ran.as_ref().map_err(|_| ()));
+    ran
+}
+
+async fn run_jobs(ctx: &AppContext, now: DateTime<Utc>) -> ServiceResult<JobReport> {
     let stale = now - TimeDelta::days(1);
     let challenges = entity::login_challenges::Entity::delete_many()
         .filter(entity::login_challenges::Column::ExpiresAt.lt(stale))

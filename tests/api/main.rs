@@ -24,6 +24,7 @@ mod instances;
 mod limits;
 mod live;
 mod members;
+mod metrics;
 mod mfa;
 mod mfa_guesses;
 mod notice_rules;

@@ -46,5 +46,10 @@ fn cached<L: async_graphql::dataloader::Loader<K>, K>(loader: L) -> Cached<L>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
 {
-    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+    // Batches run in tasks of their own; they still count as the request's statements.
+    DataLoader::with_cache(
+        loader,
+        crate::meters::spawn_counted,
+        HashMapCache::default(),
+    )
 }

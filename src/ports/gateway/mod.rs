@@ -91,6 +91,25 @@ impl Gateway {
         body: &Req,
         idempotency_key: Option<&str>,
     ) -> Result<Resp, PortError> {
+        use tracing::Instrument;
+        let span = tracing::info_span!(
+            "gateway",
+            otel.name = %format_args!("gateway {path}"),
+            otel.kind = "client",
+            gateway.path = path,
+            http.response.status_code = tracing::field::Empty,
+        );
+        self.call_in_span(path, body, idempotency_key)
+            .instrument(span)
+            .await
+    }
+
+    async fn call_in_span<Req: Serialize + Sync, Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Req,
+        idempotency_key: Option<&str>,
+    ) -> Result<Resp, PortError> {
         let url = self
             .base
             .join(path)
@@ -99,11 +118,16 @@ impl Gateway {
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
         }
+        // The gateway continues this request's trace (W3C `traceparent`).
+        let mut trace = reqwest::header::HeaderMap::new();
+        crate::telemetry::inject_current(&mut trace);
+        request = request.headers(trace);
         let response = request
             .send()
             .await
             .map_err(|e| PortError(format!("gateway {path}: {}", e.without_url())))?;
         let status = response.status();
+        tracing::Span::current().record("http.response.status_code", status.as_u16());
         if status != StatusCode::OK {
             return Err(PortError(format!("gateway {path} answered {status}")));
         }
