@@ -4,6 +4,7 @@
 #
 # Usage: benches/console_page.sh [postgres] [sqlite]      (default: both, PostgreSQL first)
 # Env:   DURATION=15 CONNECTIONS=16 RUNS=3 WARMUP_S=3 PORT=8091
+#        SERVER_ARGS='--otlp-endpoint http://127.0.0.1:4318' (extra flags for the server)
 #        PG_ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres (a database ac_bench is recreated)
 #
 # For each backend: a fresh database seeded with the anchor's shape (one root with 1,000
@@ -60,7 +61,8 @@ for backend in "${BACKENDS[@]}"; do
     esac
     TOKEN=$(cargo bench -q --bench console_page -- seed "$DB_URL")
     RUST_LOG=warn "$ROOT/target/release/account-center" serve --database-url "$DB_URL" \
-        --listen "127.0.0.1:$PORT" --ops-token "$OPS_TOKEN" --scheduler-interval-secs 3600 &
+        --listen "127.0.0.1:$PORT" --ops-token "$OPS_TOKEN" --scheduler-interval-secs 3600 \
+        ${SERVER_ARGS:-} &
     SERVER_PID=$!
     for _ in $(seq 100); do curl -sf "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
     curl -sf "$URL/readyz" >/dev/null || die "the server did not become ready"

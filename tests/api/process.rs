@@ -119,9 +119,11 @@ async fn sigterm_lets_an_in_flight_request_finish() {
     let mut child = spawn(&database, &[]);
     let (line, seen) = read_until(&mut child, "account-center serving");
     let line = line.unwrap_or_else(|| panic!("no startup line in:\n{seen}"));
-    let address = line["fields"]["listen"]
+    // The startup line shows a clickable URL (issue 18).
+    let address = line["fields"]["url"]
         .as_str()
-        .expect("listen")
+        .and_then(|url| url.strip_prefix("http://"))
+        .expect("an http:// url")
         .to_owned();
     assert_eq!(line["fields"]["mode"], "sandbox");
 
