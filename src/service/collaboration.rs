@@ -62,6 +62,14 @@ fn not_a_collaborator() -> ServiceError {
     )
 }
 
+/// A member that is gone is a membership that is not there; a database failure stays one.
+fn gone_means_not_a_collaborator(err: ServiceError) -> ServiceError {
+    match err {
+        ServiceError::Refused(_) => not_a_collaborator(),
+        other => other,
+    }
+}
+
 /// The signed-in account's own root account: a sub-user has none and cannot collaborate
 /// (SUB-03).
 fn own_account_of(principal: &Principal) -> ServiceResult<i64> {
@@ -152,10 +160,13 @@ async fn switch_back(
         return Err(ServiceError::Unauthenticated);
     }
     audit::record_switch_login(&txn, own.id, None, &root.account_number, meta, now).await?;
-    let mut home = AuditEntry::by(principal, "collaboration.switch_back");
-    home.account_id = own.id;
-    home.actor = own.account_number.clone();
-    home.target_id = Some(format!("Account:{}", own.id));
+    let home = AuditEntry {
+        account_id: own.id,
+        actor: own.account_number.clone(),
+        action: "collaboration.switch_back",
+        target_id: Some(format!("Account:{}", own.id)),
+        detail: Some(root.account_number.clone()),
+    };
     audit::record(&txn, home, meta, now).await?;
     let left = AuditEntry::by(principal, "collaborator.switch_out").target(format!(
         "SubUser:{}",
@@ -181,7 +192,7 @@ pub(super) async fn record_switch_in(
     db::lock_scope(txn, "access-keys", &principal_key(root.id, Some(member_id))).await?;
     members::owned(txn, root.id, member_id)
         .await
-        .map_err(|_| not_a_collaborator())?;
+        .map_err(gone_means_not_a_collaborator)?;
     // The session asked for the switch: signed out meanwhile, it opens nothing.
     if !sessions::revoke(txn, switch.from_session, now).await? {
         return Err(ServiceError::Unauthenticated);
@@ -289,9 +300,9 @@ async fn remove_membership(
     let Collaboration { root, member } = found;
     db::lock_scope(txn, "members", &root.id.to_string()).await?;
     db::lock_scope(txn, "access-keys", &principal_key(root.id, Some(member.id))).await?;
-    let Ok(member) = members::owned(txn, root.id, member.id).await else {
-        return Err(not_a_collaborator());
-    };
+    let member = members::owned(txn, root.id, member.id)
+        .await
+        .map_err(gone_means_not_a_collaborator)?;
     members::remove_everything_of(txn, &member).await?;
     let entry = AuditEntry {
         account_id: root.id,
