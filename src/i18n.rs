@@ -78,11 +78,6 @@ impl Lang {
             .or_else(|| site.map(Lang::for_site))
             .unwrap_or(Lang::En)
     }
-
-    /// The language of a stored account's site (`accounts.site`), for `resolve`.
-    pub fn for_stored_site(site: &str) -> Option<Lang> {
-        Site::parse(site).map(Lang::for_site)
-    }
 }
 
 /// One argument of a message: a text, a number, another message rendered in the same

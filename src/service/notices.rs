@@ -66,10 +66,11 @@ impl Notice {
 }
 
 /// The language a notice to `account` is written in (see the module's note).
-fn lang_for(account: &entity::accounts::Model) -> Lang {
-    i18n::request_lang()
-        .or_else(|| Lang::for_stored_site(&account.site))
-        .unwrap_or(Lang::En)
+fn lang_for(account: &entity::accounts::Model) -> ServiceResult<Lang> {
+    match i18n::request_lang() {
+        Some(lang) => Ok(lang),
+        None => Ok(Lang::for_site(super::accounts::site_of(account)?)),
+    }
 }
 
 /// As `lang_for`, for an account known by its ID only.
@@ -83,9 +84,10 @@ async fn lang_of(conn: &impl ConnectionTrait, account_id: Option<i64>) -> Servic
     let account = entity::accounts::Entity::find_by_id(account_id)
         .one(conn)
         .await?;
-    Ok(account
-        .and_then(|a| Lang::for_stored_site(&a.site))
-        .unwrap_or(Lang::En))
+    match account {
+        Some(account) => lang_for(&account),
+        None => Ok(Lang::En),
+    }
 }
 
 /// What a transaction wrote: dispatched once it has committed.
@@ -133,7 +135,7 @@ pub async fn to_account(
     now: DateTime<Utc>,
 ) -> ServiceResult<Written> {
     let mut written = Written::default();
-    let lang = lang_for(account);
+    let lang = lang_for(account)?;
     let message = insert_message(conn, account.id, None, notice, lang, now).await?;
     written
         .events
@@ -199,7 +201,7 @@ pub async fn to_account_at(
     now: DateTime<Utc>,
 ) -> ServiceResult<Written> {
     let mut written = to_targets(conn, Some(account.id), targets, notice, now).await?;
-    let message = insert_message(conn, account.id, None, notice, lang_for(account), now).await?;
+    let message = insert_message(conn, account.id, None, notice, lang_for(account)?, now).await?;
     written
         .events
         .push(LiveEvent::message(account.id, None, message));
