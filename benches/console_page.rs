@@ -1,6 +1,7 @@
-//! The console-page benchmark's seeder: `cargo bench --bench console_page -- seed <db-url>`
-//! migrates an empty database, seeds the anchor's shape (see `seed/mod.rs`) and prints a
-//! session token for the big root account. `benches/console_page.sh` drives the rest.
+//! The console-page benchmark's seeder: `cargo bench --bench console_page -- seed <db-url>
+//! [members]` migrates an empty database, seeds the anchor's shape (see `seed/mod.rs`; 1,000
+//! members unless told) and prints a session token for the big root account.
+//! `benches/console_page.sh` drives the rest.
 
 #![allow(clippy::print_stdout)]
 
@@ -19,15 +20,23 @@ async fn main() -> ExitCode {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    let [command, url] = args.as_slice() else {
-        eprintln!("usage: cargo bench --bench console_page -- seed <database-url>");
-        return ExitCode::from(1);
+    let usage = || {
+        eprintln!("usage: cargo bench --bench console_page -- seed <database-url> [members]");
+        ExitCode::from(1)
+    };
+    let (command, url, members) = match args.as_slice() {
+        [command, url] => (command, url, seed::Shape::ANCHOR.sub_users),
+        [command, url, members] => match members.parse() {
+            Ok(members) if (1..=100_000).contains(&members) => (command, url, members),
+            _ => return usage(),
+        },
+        _ => return usage(),
     };
     if command != "seed" {
         eprintln!("unknown command {command}; the only one is `seed`");
         return ExitCode::from(1);
     }
-    match run(url).await {
+    match run(url, members).await {
         Ok(token) => {
             println!("{token}");
             ExitCode::SUCCESS
@@ -39,7 +48,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(url: &str) -> Result<String, sea_orm::DbErr> {
+async fn run(url: &str, members: usize) -> Result<String, sea_orm::DbErr> {
     let db = account_center::db::connect(url, 4).await?;
     account_center::db::migrate(&db).await?;
     if entity::accounts::Entity::find().count(&db).await? > 0 {
@@ -47,6 +56,10 @@ async fn run(url: &str) -> Result<String, sea_orm::DbErr> {
             "the database already holds accounts; seed an empty one".into(),
         ));
     }
-    let seeded = seed::seed(&db, seed::Shape::ANCHOR).await?;
+    let shape = seed::Shape {
+        sub_users: members,
+        ..seed::Shape::ANCHOR
+    };
+    let seeded = seed::seed(&db, shape).await?;
     Ok(seeded.token)
 }
