@@ -6,8 +6,8 @@
 # Env:   PAGES=50 (pages counted, after 5 warm-up pages), MEMBERS=1000, FIRST=100, PORT=8091
 #        KEEP=1 keeps callgrind.out.* in benches/out/ for callgrind_annotate
 #
-# The server starts under callgrind with collection off; after the warm-up (connection
-# pool, caches, the parsed document) collection is switched on for exactly PAGES
+# The server starts under callgrind with instrumentation off; after the warm-up (connection
+# pool, caches, the parsed document) it is switched on for exactly PAGES
 # sequential pages and off again. Only the server process is counted: on PostgreSQL the
 # database's own work is not in the figure; on SQLite it is (SQLite runs in-process).
 # Prints: callgrind_page backend=… members=… first=… pages=… instructions_per_page=…
@@ -25,13 +25,13 @@ for backend in "${BACKENDS[@]}"; do
     seed
     dump=$OUT/callgrind.out.$backend
     rm -f "$dump"*
-    READY_TRIES=600 start_server valgrind --tool=callgrind --collect-atstart=no \
+    READY_TRIES=600 start_server valgrind --tool=callgrind --instr-atstart=no \
         --callgrind-out-file="$dump" --quiet
     check_page
     for _ in $(seq 5); do page >/dev/null; done
-    callgrind_control --instr=on "$SERVER_PID" >/dev/null
+    callgrind_control --instr=on "$SERVER_PID" >/dev/null 2>&1
     for _ in $(seq "$PAGES"); do page >/dev/null; done
-    callgrind_control --instr=off "$SERVER_PID" >/dev/null
+    callgrind_control --instr=off "$SERVER_PID" >/dev/null 2>&1
     stop_server
     total=$(cat "$dump"* | sed -nE 's/^(summary|totals): ([0-9]+).*/\2/p' | awk '{s += $1} END {print s}')
     [[ -n $total && $total -gt 0 ]] || die "$backend: callgrind counted nothing (see $dump)"

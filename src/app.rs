@@ -608,21 +608,27 @@ async fn console_request(
     // Notices written on this request's behalf speak its language (service::notices).
     let lang = request_state.meta.lang;
     let mut request = loaders::register(request.data(request_state), &state.app.db);
-    // A document kept by hash passed the limits when it was first sent.
-    if let Prepared::Unchecked { sha256 } = prepared {
-        if let Err(refused) = graphql::limits::enforce(&mut request, &state.limits) {
-            return observed.answer(*refused, response_type);
+    let shape = match prepared {
+        Prepared::Checked(shape) => shape,
+        // A document kept by hash passed the checks when it was first sent.
+        Prepared::Unchecked { sha256 } => {
+            match graphql::check(&mut request, &state.limits, &state.console_index) {
+                Ok(shape) => {
+                    state
+                        .documents
+                        .remember(sha256, &mut request, shape.clone());
+                    shape
+                }
+                Err(refused) => return observed.answer(*refused, response_type),
+            }
         }
-        state.documents.remember(sha256, &mut request);
-    }
-    // Parsed by now (the limits or the persisted document): naming it costs no parse.
+    };
+    // Parsed by now (the checks or the persisted document): naming it costs no parse.
     observed.operation(&mut request);
     let span = operation_span(&observed.operation, request.operation_name.as_deref());
     let response = crate::i18n::with_request_lang(
         lang,
-        graphql::run(request, None, &state.console_index, |request| {
-            state.console.execute(request)
-        }),
+        graphql::run(request, &shape, |request| state.console.execute(request)),
     )
     .instrument(span)
     .await;
@@ -722,11 +728,13 @@ async fn ops_request(
             Err(err) => tracing::warn!(error = %err, "could not read the shared sandbox time"),
         }
     }
-    let response = graphql::run(request, Some(&limits), &state.ops_index, |request| {
-        state.ops.execute(request)
-    })
-    .instrument(span)
-    .await;
+    let shape = match graphql::check(&mut request, &limits, &state.ops_index) {
+        Ok(shape) => shape,
+        Err(refused) => return observed.answer(*refused, response_type),
+    };
+    let response = graphql::run(request, &shape, |request| state.ops.execute(request))
+        .instrument(span)
+        .await;
     observed.answer(response, response_type)
 }
 

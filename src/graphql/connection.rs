@@ -75,8 +75,12 @@ pub fn page_request(
     Ok(PageRequest { limit, after_key })
 }
 
+/// A page item's cursor: base64 of `k:<key>` (every edge of a page writes one).
 pub fn encode_cursor(key: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("k:{key}"))
+    let mut raw = String::with_capacity(24);
+    raw.push_str("k:");
+    raw.push_str(itoa::Buffer::new().format(key));
+    URL_SAFE_NO_PAD.encode(raw)
 }
 
 fn decode_cursor(cursor: &str) -> Option<i64> {
@@ -94,7 +98,7 @@ pub fn connection<M, N: async_graphql::OutputType, E>(
     page: Page<M>,
     request: PageRequest,
     key: impl Fn(&M) -> i64,
-    node: impl Fn(M) -> Result<N, E>,
+    mut node: impl FnMut(M) -> Result<N, E>,
 ) -> async_graphql::Result<Conn<N>>
 where
     ServiceError: From<E>,

@@ -60,34 +60,39 @@ pub fn console_schema(
     builder(limits).data(app).data(cookies).data(live).finish()
 }
 
-/// Runs a request: the document checks (`limits`, enum literals), then `execute`, then
-/// the spec's response rules (`spec`). Every top-level error leaves with an
+/// Checks a request's document: the limits, then what `spec::Shape::of` refuses (an enum
+/// written as a string). The answer is the document's shape, or the response refusing it.
+pub fn check(
+    request: &mut async_graphql::Request,
+    limits: &QueryLimits,
+    index: &spec::SchemaIndex,
+) -> Result<Arc<spec::Shape>, Box<async_graphql::Response>> {
+    limits::enforce(request, limits)?;
+    let document = request.parsed_query().map_err(|err| {
+        Box::new(async_graphql::Response::from_errors(vec![
+            limits::parse_failed(err),
+        ]))
+    })?;
+    match spec::Shape::of(index, document) {
+        Ok(shape) => Ok(Arc::new(shape)),
+        Err(err) => Err(Box::new(async_graphql::Response::from_errors(vec![
+            errors::Code::GraphqlValidationFailed.set_on(err),
+        ]))),
+    }
+}
+
+/// Runs a request whose document was checked (`check`, or a persisted document's), then
+/// applies the spec's response rules (`spec`). Every top-level error leaves with an
 /// `extensions.code` of `errors::Code`.
 pub async fn run<Fut>(
-    mut request: async_graphql::Request,
-    limits: Option<&QueryLimits>,
-    index: &spec::SchemaIndex,
+    request: async_graphql::Request,
+    shape: &spec::Shape,
     execute: impl FnOnce(async_graphql::Request) -> Fut,
 ) -> async_graphql::Response
 where
     Fut: std::future::Future<Output = async_graphql::Response>,
 {
     use errors::Code;
-    // None: the document was checked already (a persisted one).
-    if let Some(limits) = limits
-        && let Err(refused) = limits::enforce(&mut request, limits)
-    {
-        return *refused;
-    }
-    let document = match request.parsed_query() {
-        Ok(document) => document.clone(),
-        Err(err) => return async_graphql::Response::from_errors(vec![limits::parse_failed(err)]),
-    };
-    if let Err(err) = spec::check_enum_literals(index, &document) {
-        return async_graphql::Response::from_errors(vec![
-            Code::GraphqlValidationFailed.set_on(err),
-        ]);
-    }
     let operation_name = request.operation_name.clone();
     let mut response = execute(request).await;
     let executed = response.data != async_graphql::Value::Null
@@ -110,7 +115,7 @@ where
         })
         .collect();
     if executed {
-        spec::shape_response(index, &document, operation_name.as_deref(), &mut response);
+        shape.apply(operation_name.as_deref(), &mut response);
     }
     response
 }

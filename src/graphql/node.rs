@@ -83,8 +83,21 @@ impl NodeKind {
     }
 }
 
+/// A node's global ID: base64 of `Type:pk`. Written without `format!`: a console page
+/// encodes a few hundred of them.
 pub fn encode(kind: NodeKind, pk: i64) -> ID {
-    ID(STANDARD.encode(format!("{}:{pk}", kind.name())))
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(pk);
+    let name = kind.name();
+    let mut raw = [0_u8; 48];
+    let len = name.len() + 1 + digits.len();
+    let Some(raw) = raw.get_mut(..len) else {
+        return ID(STANDARD.encode(format!("{name}:{digits}")));
+    };
+    raw[..name.len()].copy_from_slice(name.as_bytes());
+    raw[name.len()] = b':';
+    raw[name.len() + 1..].copy_from_slice(digits.as_bytes());
+    ID(STANDARD.encode(raw))
 }
 
 /// The global ID of a "Type:pk" string the service layer wrote (audit targets).

@@ -11,6 +11,8 @@ use std::{
 };
 
 use async_graphql::{ServerError, parser::types::ExecutableDocument};
+
+use super::spec::Shape;
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
@@ -19,17 +21,20 @@ const CACHED_DOCUMENTS: usize = 512;
 /// Larger documents are checked every time rather than kept (bounds the cache's memory).
 const LARGEST_CACHED: usize = 64 * 1024;
 
-/// A document that parsed and passed the limits once: it passes them again.
+/// A document that parsed and passed the checks once: it passes them again, and its
+/// responses take the same shape.
 struct Checked {
     query: String,
     parsed: ExecutableDocument,
+    shape: Arc<Shape>,
 }
 
 /// What `prepare` did to a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Prepared {
-    /// A checked document was filled in: the limits need not walk it again.
-    Checked,
+    /// A checked document was filled in: neither the limits nor the spec's checks need
+    /// walk it again, and its shape is known.
+    Checked(Arc<Shape>),
     /// The document must be checked; once it passes, `remember` it under this hash.
     Unchecked { sha256: String },
 }
@@ -113,7 +118,7 @@ impl Documents {
             if let Some(checked) = self.cached(&hash) {
                 request.query = checked.query.clone();
                 request.set_parsed_query(checked.parsed.clone());
-                return Ok(Prepared::Checked);
+                return Ok(Prepared::Checked(checked.shape.clone()));
             }
             let Some(document) = self.trusted.as_ref().and_then(|t| t.get(&hash)) else {
                 // The client sends the document with its hash next (APQ).
@@ -144,13 +149,18 @@ impl Documents {
             && checked.query == request.query
         {
             request.set_parsed_query(checked.parsed.clone());
-            return Ok(Prepared::Checked);
+            return Ok(Prepared::Checked(checked.shape.clone()));
         }
         Ok(Prepared::Unchecked { sha256: actual })
     }
 
-    /// Keeps a document that parsed and passed the limits, under its hash.
-    pub fn remember(&self, sha256: String, request: &mut async_graphql::Request) {
+    /// Keeps a document that parsed and passed the checks, and its shape, under its hash.
+    pub fn remember(
+        &self,
+        sha256: String,
+        request: &mut async_graphql::Request,
+        shape: Arc<Shape>,
+    ) {
         if request.query.len() > LARGEST_CACHED {
             return;
         }
@@ -161,6 +171,7 @@ impl Documents {
         let checked = Arc::new(Checked {
             query,
             parsed: parsed.clone(),
+            shape,
         });
         if let Ok(mut cache) = self.cache.lock() {
             cache.put(sha256, checked);

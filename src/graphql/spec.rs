@@ -1,5 +1,6 @@
 //! What the GraphQL specification asks of a response that async-graphql 7 does not do by
-//! itself, done once per request from the schema's SDL and the parsed document:
+//! itself, worked out once per document (`Shape`, kept with a persisted document) from the
+//! schema's SDL, then applied to each response:
 //!
 //! - **Null propagation** (spec "Handling Field Errors"): async-graphql drops the key of a
 //!   field that failed and never lets the failure reach the parent, and turns an object
@@ -163,7 +164,7 @@ static TYPENAME: std::sync::LazyLock<Type> = std::sync::LazyLock::new(|| Type {
 
 /// Refuses a string literal where the schema expects an enum, in field arguments (through
 /// lists and input objects) and in variables' default values.
-pub fn check_enum_literals(index: &SchemaIndex, document: &ExecutableDocument) -> ServerResult<()> {
+fn check_enum_literals(index: &SchemaIndex, document: &ExecutableDocument) -> ServerResult<()> {
     for (_, operation) in document.operations.iter() {
         let operation = &operation.node;
         for variable in &operation.variable_definitions {
@@ -267,7 +268,8 @@ struct Scope<'a> {
     set: &'a SelectionSet,
 }
 
-/// One response key of an object: the field's type and the selection sets below it.
+/// One response key of an object while a shape is built: the field's type and the
+/// selection sets below it.
 struct Entry<'a> {
     key: &'a str,
     ty: Option<&'a Type>,
@@ -291,13 +293,143 @@ pub fn operation<'a>(
     }
 }
 
-/// Walks a document's selections for one response shape.
-struct Shaper<'a> {
-    index: &'a SchemaIndex,
-    document: &'a ExecutableDocument,
+/// The response a document's operations select, worked out once per document (fragments
+/// expanded, each key's type known) so that shaping a response only walks it: a
+/// persisted document keeps its `Shape`, and its responses cost no schema lookups.
+#[derive(Debug, Default)]
+pub struct Shape {
+    operations: Vec<(Option<String>, Object)>,
 }
 
-impl<'a> Shaper<'a> {
+/// The keys of one response object, in selection order.
+#[derive(Debug, Default)]
+struct Object {
+    keys: Vec<Key>,
+}
+
+#[derive(Debug)]
+struct Key {
+    key: String,
+    ty: Option<Type>,
+    /// A non-null object type: async-graphql's `null` for want of any key is `{}`.
+    empty_when_null: bool,
+    below: Object,
+}
+
+/// Expanded keys a shape holds at most; the limits keep real documents far below (the
+/// console page has about 40), and past it deeper objects are left as async-graphql
+/// wrote them rather than the walk growing without bound.
+const SHAPE_KEYS: usize = 20_000;
+
+impl Shape {
+    /// The shape of every operation in `document`; refuses an enum written as a string
+    /// literal (see the module documentation), as validation would have.
+    pub fn of(index: &SchemaIndex, document: &ExecutableDocument) -> ServerResult<Self> {
+        check_enum_literals(index, document)?;
+        let builder = Builder {
+            index,
+            document,
+            budget: std::cell::Cell::new(SHAPE_KEYS),
+        };
+        let operations = document
+            .operations
+            .iter()
+            .map(|(name, operation)| {
+                let root = Scope {
+                    ty: Some(index.root(operation.node.ty)),
+                    set: &operation.node.selection_set.node,
+                };
+                (name.map(|n| n.to_string()), builder.object(&[root], 0))
+            })
+            .collect();
+        Ok(Self { operations })
+    }
+
+    fn root(&self, operation_name: Option<&str>) -> Option<&Object> {
+        match operation_name {
+            Some(name) => self
+                .operations
+                .iter()
+                .find(|(n, _)| n.as_deref() == Some(name)),
+            None if self.operations.len() == 1 => self.operations.first(),
+            None => None,
+        }
+        .map(|(_, root)| root)
+    }
+
+    /// Makes an executed response spec-exact (see the module documentation).
+    pub fn apply(&self, operation_name: Option<&str>, response: &mut Response) {
+        let Some(root) = self.root(operation_name) else {
+            return;
+        };
+        let paths: Vec<&[PathSegment]> = response
+            .errors
+            .iter()
+            .map(|e| e.path.as_slice())
+            .filter(|p| !p.is_empty())
+            .collect();
+        if !paths.is_empty() {
+            // First every failed field gets its key (and any object async-graphql answered
+            // null for want of a key becomes an object again), then failures propagate.
+            for path in &paths {
+                materialize(&mut response.data, path);
+            }
+            for path in &paths {
+                let non_null = root.non_null_along(path);
+                let mut depth = path.len();
+                while depth > 0 && non_null[depth - 1] {
+                    depth -= 1;
+                    if depth == 0 {
+                        response.data = Value::Null;
+                    } else if let Some(slot) = at_mut(&mut response.data, &path[..depth]) {
+                        *slot = Value::Null;
+                    } else {
+                        break;
+                    }
+                }
+                if response.data == Value::Null {
+                    break;
+                }
+            }
+        }
+        root.order(&mut response.data);
+    }
+}
+
+/// Expands a document's selections into a `Shape`.
+struct Builder<'a> {
+    index: &'a SchemaIndex,
+    document: &'a ExecutableDocument,
+    budget: std::cell::Cell<usize>,
+}
+
+impl<'a> Builder<'a> {
+    fn object(&self, scopes: &[Scope<'a>], depth: usize) -> Object {
+        // Cycles were refused before execution; this only bounds a walk of a broken document.
+        if depth > 64 || scopes.iter().all(|s| s.set.items.is_empty()) {
+            return Object::default();
+        }
+        let entries = self.entries(scopes);
+        let Some(left) = self.budget.get().checked_sub(entries.len()) else {
+            return Object::default();
+        };
+        self.budget.set(left);
+        let keys = entries
+            .into_iter()
+            .map(|entry| Key {
+                key: entry.key.to_owned(),
+                empty_when_null: entry.ty.is_some_and(|t| {
+                    !t.nullable
+                        && matches!(t.base, BaseType::Named(_))
+                        && self.index.is_composite(named(t))
+                }),
+                ty: entry.ty.cloned(),
+                below: self.object(&entry.below, depth + 1),
+            })
+            .collect();
+        Object { keys }
+    }
+
     /// The response keys `scopes` select, in document order (fragments expanded in place,
     /// whatever their type condition: an object holds only the keys that applied).
     fn entries(&self, scopes: &[Scope<'a>]) -> Vec<Entry<'a>> {
@@ -316,7 +448,6 @@ impl<'a> Shaper<'a> {
         at: &mut HashMap<&'a str, usize>,
         depth: usize,
     ) {
-        // Cycles were refused before execution; this only bounds a walk of a broken document.
         if depth > 64 {
             return;
         }
@@ -374,19 +505,21 @@ impl<'a> Shaper<'a> {
             }
         }
     }
+}
 
+impl Object {
     /// For each position along `path`, whether the schema makes it non-null (unknown
     /// positions count as nullable, so a failure stops there).
-    fn non_null_along(&self, root: Scope<'a>, path: &[PathSegment]) -> Vec<bool> {
+    fn non_null_along(&self, path: &[PathSegment]) -> Vec<bool> {
         let mut flags = Vec::with_capacity(path.len());
-        let mut scopes = vec![root];
+        let mut object = Some(self);
         let mut ty: Option<&Type> = None;
         for segment in path {
             match segment {
-                PathSegment::Field(key) => {
-                    let entry = self.entries(&scopes).into_iter().find(|e| e.key == key);
-                    ty = entry.as_ref().and_then(|e| e.ty);
-                    scopes = entry.map(|e| e.below).unwrap_or_default();
+                PathSegment::Field(name) => {
+                    let key = object.and_then(|o| o.keys.iter().find(|k| k.key == *name));
+                    ty = key.and_then(|k| k.ty.as_ref());
+                    object = key.map(|k| &k.below);
                 }
                 PathSegment::Index(_) => {
                     ty = match ty.map(|t| &t.base) {
@@ -400,101 +533,43 @@ impl<'a> Shaper<'a> {
         flags
     }
 
-    /// Puts an object's keys in selection order, recursively; a non-null composite field
-    /// async-graphql answered `null` for want of any key (every field skipped or not
-    /// applicable) becomes the empty object it is.
-    fn order(&self, value: &mut Value, scopes: &[Scope<'a>]) {
-        if matches!(value, Value::Object(_) | Value::List(_)) {
-            let entries = self.entries(scopes);
-            self.apply(value, &entries);
-        }
-    }
-
-    fn apply(&self, value: &mut Value, entries: &[Entry<'a>]) {
+    /// Puts an object's keys in selection order, recursively (through lists); a non-null
+    /// composite field async-graphql answered `null` for want of any key (every field
+    /// skipped or not applicable) becomes the empty object it is.
+    fn order(&self, value: &mut Value) {
         match value {
             Value::List(items) => {
                 for item in items {
-                    self.apply(item, entries);
+                    self.order(item);
                 }
             }
-            Value::Object(map) => {
-                let in_order = map.len() == entries.len()
-                    && map.keys().zip(entries).all(|(k, e)| k.as_str() == e.key);
+            Value::Object(map) if !self.keys.is_empty() => {
+                let in_order = map.len() == self.keys.len()
+                    && map.keys().zip(&self.keys).all(|(k, e)| k.as_str() == e.key);
                 if !in_order {
                     let mut old = std::mem::take(map);
-                    for entry in entries {
-                        if let Some((key, value)) = old.shift_remove_entry(entry.key) {
-                            map.insert(key, value);
+                    for key in &self.keys {
+                        if let Some((name, value)) = old.shift_remove_entry(key.key.as_str()) {
+                            map.insert(name, value);
                         }
                     }
                     map.extend(old);
                 }
-                for entry in entries {
-                    let Some(child) = map.get_mut(entry.key) else {
-                        continue;
+                // The keys present are now in this shape's order: one pass pairs them up.
+                let mut keys = self.keys.iter();
+                for (name, child) in map.iter_mut() {
+                    let Some(key) = keys.by_ref().find(|k| k.key == name.as_str()) else {
+                        break;
                     };
-                    if *child == Value::Null
-                        && entry
-                            .ty
-                            .is_some_and(|t| !t.nullable && self.index.is_composite(named(t)))
-                        && matches!(entry.ty.map(|t| &t.base), Some(BaseType::Named(_)))
-                    {
+                    if key.empty_when_null && *child == Value::Null {
                         *child = Value::Object(Default::default());
                     }
-                    self.order(child, &entry.below);
+                    key.below.order(child);
                 }
             }
             _ => {}
         }
     }
-}
-
-/// Makes an executed response spec-exact for `document` (see the module documentation).
-pub fn shape_response(
-    index: &SchemaIndex,
-    document: &ExecutableDocument,
-    operation_name: Option<&str>,
-    response: &mut Response,
-) {
-    let Some(operation) = operation(document, operation_name) else {
-        return;
-    };
-    let shaper = Shaper { index, document };
-    let root = Scope {
-        ty: Some(index.root(operation.node.ty)),
-        set: &operation.node.selection_set.node,
-    };
-    let paths: Vec<&[PathSegment]> = response
-        .errors
-        .iter()
-        .map(|e| e.path.as_slice())
-        .filter(|p| !p.is_empty())
-        .collect();
-    if !paths.is_empty() {
-        // First every failed field gets its key (and any object async-graphql answered null
-        // for want of a key becomes an object again), then failures propagate.
-        for path in &paths {
-            materialize(&mut response.data, path);
-        }
-        for path in &paths {
-            let non_null = shaper.non_null_along(root, path);
-            let mut depth = path.len();
-            while depth > 0 && non_null[depth - 1] {
-                depth -= 1;
-                if depth == 0 {
-                    response.data = Value::Null;
-                } else if let Some(slot) = at_mut(&mut response.data, &path[..depth]) {
-                    *slot = Value::Null;
-                } else {
-                    break;
-                }
-            }
-            if response.data == Value::Null {
-                break;
-            }
-        }
-    }
-    shaper.order(&mut response.data, &[root]);
 }
 
 /// Gives the failed field at `path` its `null` key, turning the `null` async-graphql left
@@ -575,7 +650,9 @@ mod tests {
         let document = async_graphql::parser::parse_query(query).unwrap();
         let mut response = Response::new(Value::from_json(data).unwrap());
         response.errors = errors;
-        shape_response(&index, &document, None, &mut response);
+        Shape::of(&index, &document)
+            .unwrap()
+            .apply(None, &mut response);
         serde_json::to_string(&response.data).unwrap()
     }
 
@@ -624,8 +701,7 @@ mod tests {
     #[test]
     fn string_literals_are_not_enum_values() {
         let index = SchemaIndex::from_sdl(SDL);
-        let check =
-            |q: &str| check_enum_literals(&index, &async_graphql::parser::parse_query(q).unwrap());
+        let check = |q: &str| Shape::of(&index, &async_graphql::parser::parse_query(q).unwrap());
         assert!(check("mutation { send(input: { channel: EMAIL }, channel: SMS) }").is_ok());
         assert!(check("mutation($c: Channel!) { send(input: { channel: $c }) }").is_ok());
         for refused in [

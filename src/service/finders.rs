@@ -4,11 +4,15 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationDef,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationDef,
 };
 
-use super::{ServiceError, ServiceResult, verification};
+use super::{
+    ServiceError, ServiceResult,
+    rows::{Positional, positional},
+    verification,
+};
 use crate::domain::MfaDeviceKind;
 
 /// An MFA device as the console shows it: the row, with the hardware serial joined in.
@@ -22,7 +26,7 @@ pub struct DeviceView {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug)]
 struct DeviceRow {
     id: i64,
     principal_key: String,
@@ -31,6 +35,15 @@ struct DeviceRow {
     last_used_at: Option<DateTime<Utc>>,
     serial_number: Option<String>,
 }
+// In `devices_where`'s selection order.
+positional!(DeviceRow {
+    id,
+    principal_key,
+    kind,
+    bound_at,
+    last_used_at,
+    serial_number
+});
 
 impl TryFrom<DeviceRow> for DeviceView {
     type Error = ServiceError;
@@ -138,11 +151,15 @@ pub async fn access_keys_of(
     Ok(Entity::find()
         .filter(Column::SubUserId.is_in(sub_user_ids.iter().copied()))
         .order_by_asc(Column::Id)
+        .into_model::<Positional<_>>()
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|row| row.0)
+        .collect())
 }
 
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug)]
 struct MembershipRow {
     member_id: i64,
     id: i64,
@@ -154,6 +171,18 @@ struct MembershipRow {
     created_at: DateTime<Utc>,
     disabled_at: Option<DateTime<Utc>>,
 }
+// In `projects_of_members`' selection order.
+positional!(MembershipRow {
+    member_id,
+    id,
+    account_id,
+    name,
+    name_key,
+    description,
+    status,
+    created_at,
+    disabled_at
+});
 
 /// (member, project) for every project these sub-users belong to, in project order.
 pub async fn projects_of_members(

@@ -584,5 +584,14 @@ pub async fn list(
     }
     let query = Entity::find().filter(condition);
     let order = super::paging::Order::OldestFirst;
-    super::paging::keyset_page(conn, query, Column::Id, order, after, limit, with_total).await
+    super::paging::keyset_page_as::<_, super::rows::Positional<Model>>(
+        conn,
+        query,
+        Column::Id,
+        order,
+        after,
+        limit,
+        with_total,
+    )
+    .await
 }

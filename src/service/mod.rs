@@ -27,6 +27,7 @@ pub mod rate_limit;
 pub mod recovery;
 pub mod registration;
 pub mod reviews;
+pub mod rows;
 pub mod sandbox_time;
 pub mod scheduler;
 pub mod second_factor;

@@ -296,7 +296,16 @@ pub async fn list(
         query = query.filter(Column::Status.eq(ProjectStatus::Enabled.as_str()));
     }
     let order = super::paging::Order::OldestFirst;
-    super::paging::keyset_page(conn, query, Column::Id, order, after, limit, with_total).await
+    super::paging::keyset_page_as::<_, super::rows::Positional<Model>>(
+        conn,
+        query,
+        Column::Id,
+        order,
+        after,
+        limit,
+        with_total,
+    )
+    .await
 }
 
 /// PRJ-04: a project's members (readable when disabled too), in sub-user order.
@@ -315,5 +324,14 @@ pub async fn members_of(
         .to_owned();
     let query = su::Entity::find().filter(su::Column::Id.in_subquery(member_ids));
     let order = super::paging::Order::OldestFirst;
-    super::paging::keyset_page(conn, query, su::Column::Id, order, after, limit, with_total).await
+    super::paging::keyset_page_as::<_, super::rows::Positional<su::Model>>(
+        conn,
+        query,
+        su::Column::Id,
+        order,
+        after,
+        limit,
+        with_total,
+    )
+    .await
 }

@@ -309,8 +309,8 @@ impl Account {
         )
         .await
         .map_err(top_level)?;
-        member::prefetch(ctx, &page.rows).await?;
-        connection(page, request, |m| m.id, SubUser::try_from)
+        let mut related = member::prefetch(ctx, &page.rows).await?;
+        connection(page, request, |m| m.id, |m| related.member(m))
     }
 
     /// Projects in creation order; disabled ones only when asked (PRJ-03).

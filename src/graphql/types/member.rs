@@ -1,5 +1,8 @@
 //! The `SubUser` type (SUB-01): a member of the root account, with its MFA device, access
-//! keys and projects through dataloaders.
+//! keys and projects: loaded for a whole page at once (`prefetch`), else through
+//! dataloaders.
+
+use std::collections::HashMap;
 
 use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, Object};
@@ -14,6 +17,7 @@ use super::{
 use crate::{
     domain::{self, enums::UnknownStoredValue, masking, member},
     graphql::{
+        context,
         errors::top_level,
         loaders::{
             AccessKeysBySubUser, AccountById, Cached, MfaDeviceByPrincipal, ProjectsBySubUser,
@@ -21,7 +25,7 @@ use crate::{
         },
         node::{NodeKind, encode},
     },
-    service::{ServiceError, principal_key},
+    service::{ServiceError, ServiceResult, finders, principal_key},
 };
 
 /// A sub-user, collaborator or message recipient. The password hash never reaches it.
@@ -42,6 +46,51 @@ pub struct SubUser {
     /// Shown to its collaborator from the collaborator's own account (COL-01): the
     /// record itself, but nothing of the root account it belongs to.
     seen_from_outside: bool,
+    /// Its relations, when its page loaded them (`prefetch`).
+    related: Related,
+}
+
+/// A member's relations as its page loaded them; `None`: not loaded (not selected, or
+/// not on a page), so the field asks its dataloader.
+#[derive(Debug, Clone, Default)]
+struct Related {
+    mfa_device: Option<Option<MfaDevice>>,
+    access_keys: Option<Result<Vec<AccessKey>, UnknownStoredValue>>,
+    projects: Option<Result<Vec<Project>, UnknownStoredValue>>,
+}
+
+/// A page of members' relations, by member, for `Prefetched::member`.
+#[derive(Debug, Default)]
+pub struct Prefetched {
+    mfa_devices: Option<HashMap<i64, MfaDevice>>,
+    access_keys: Option<HashMap<i64, Vec<entity::access_keys::Model>>>,
+    projects: Option<HashMap<i64, Vec<entity::projects::Model>>>,
+}
+
+impl Prefetched {
+    /// The page's member `row`, with its share of what was loaded.
+    pub fn member(&mut self, row: entity::sub_users::Model) -> Result<SubUser, UnknownStoredValue> {
+        let pk = row.id;
+        let mut member = SubUser::try_from(row)?;
+        member.related =
+            Related {
+                mfa_device: self.mfa_devices.as_mut().map(|found| found.remove(&pk)),
+                access_keys: self.access_keys.as_mut().map(|found| {
+                    read_rows(found.remove(&pk).unwrap_or_default(), AccessKey::try_from)
+                }),
+                projects: self.projects.as_mut().map(|found| {
+                    read_rows(found.remove(&pk).unwrap_or_default(), Project::try_from)
+                }),
+            };
+        Ok(member)
+    }
+}
+
+fn read_rows<M, T>(
+    rows: Vec<M>,
+    read: impl Fn(M) -> Result<T, UnknownStoredValue>,
+) -> Result<Vec<T>, UnknownStoredValue> {
+    rows.into_iter().map(read).collect()
 }
 
 impl TryFrom<entity::sub_users::Model> for SubUser {
@@ -63,6 +112,7 @@ impl TryFrom<entity::sub_users::Model> for SubUser {
             message_categories,
             created_at: m.created_at.into(),
             seen_from_outside: false,
+            related: Related::default(),
         })
     }
 }
@@ -85,48 +135,65 @@ impl SubUser {
     }
 }
 
-/// Loads, in one batch per relation, what a page of members will ask for (the items'
-/// own `load_one` calls then hit the request cache): the page costs one statement per
-/// relation however many rows it has.
+/// Loads, in one statement per relation the query selects, what a page of members will
+/// ask for, and hands it to the items (`Prefetched::member`): the page costs one statement
+/// per relation however many rows it has, and its items resolve without a lookup each.
 pub async fn prefetch(
     ctx: &Context<'_>,
     rows: &[entity::sub_users::Model],
-) -> async_graphql::Result<()> {
+) -> async_graphql::Result<Prefetched> {
     let node = ctx.look_ahead().field("edges").field("node");
+    let db = &context::app(ctx).db;
     let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
-    let devices = async {
-        if node.field("mfaDevice").exists() {
-            let keys = rows.iter().map(|m| principal_key(m.account_id, Some(m.id)));
-            ctx.data_unchecked::<Cached<MfaDeviceByPrincipal>>()
-                .load_many(keys)
-                .await
-                .map(drop)
-        } else {
-            Ok(())
+    let mfa_devices = async {
+        if !node.field("mfaDevice").exists() {
+            return Ok(None);
         }
+        let by_key: HashMap<String, i64> = rows
+            .iter()
+            .map(|m| (principal_key(m.account_id, Some(m.id)), m.id))
+            .collect();
+        let keys: Vec<String> = by_key.keys().cloned().collect();
+        let devices = finders::devices_of_principals(db, &keys).await?;
+        Ok(Some(
+            devices
+                .into_iter()
+                .filter_map(|d| Some((*by_key.get(&d.principal_key)?, MfaDevice::from_view(d))))
+                .collect(),
+        ))
     };
-    let keys = async {
-        if node.field("accessKeys").exists() {
-            ctx.data_unchecked::<Cached<AccessKeysBySubUser>>()
-                .load_many(ids.iter().copied())
-                .await
-                .map(drop)
-        } else {
-            Ok(())
+    let access_keys = async {
+        if !node.field("accessKeys").exists() {
+            return Ok(None);
         }
+        let mut by_owner: HashMap<i64, Vec<_>> = HashMap::new();
+        for row in finders::access_keys_of(db, &ids).await? {
+            if let Some(owner) = row.sub_user_id {
+                by_owner.entry(owner).or_default().push(row);
+            }
+        }
+        Ok(Some(by_owner))
     };
     let projects = async {
-        if node.field("projects").exists() {
-            ctx.data_unchecked::<Cached<ProjectsBySubUser>>()
-                .load_many(ids.iter().copied())
-                .await
-                .map(drop)
-        } else {
-            Ok(())
+        if !node.field("projects").exists() {
+            return Ok(None);
         }
+        let mut by_member: HashMap<i64, Vec<_>> = HashMap::new();
+        for (member, project) in finders::projects_of_members(db, &ids).await? {
+            by_member.entry(member).or_default().push(project);
+        }
+        Ok(Some(by_member))
     };
-    let (devices, keys, projects) = tokio::join!(devices, keys, projects);
-    devices.and(keys).and(projects).map_err(load_failed)
+    let (mfa_devices, access_keys, projects): (
+        ServiceResult<_>,
+        ServiceResult<_>,
+        ServiceResult<_>,
+    ) = tokio::join!(mfa_devices, access_keys, projects);
+    Ok(Prefetched {
+        mfa_devices: mfa_devices.map_err(top_level)?,
+        access_keys: access_keys.map_err(top_level)?,
+        projects: projects.map_err(top_level)?,
+    })
 }
 
 /// A member of the root account: a sub-user, a collaborator or a message recipient (SUB-01).
@@ -197,6 +264,9 @@ impl SubUser {
 
     async fn mfa_device(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MfaDevice>> {
         self.inside()?;
+        if let Some(device) = &self.related.mfa_device {
+            return Ok(device.clone());
+        }
         ctx.data_unchecked::<Cached<MfaDeviceByPrincipal>>()
             .load_one(principal_key(self.account_pk, Some(self.pk)))
             .await
@@ -206,6 +276,9 @@ impl SubUser {
 
     async fn access_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AccessKey>> {
         self.inside()?;
+        if let Some(keys) = &self.related.access_keys {
+            return keys.clone().map_err(|e| top_level(e.into()));
+        }
         let rows = ctx
             .data_unchecked::<Cached<AccessKeysBySubUser>>()
             .load_one(self.pk)
@@ -217,6 +290,9 @@ impl SubUser {
 
     async fn projects(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Project>> {
         self.inside()?;
+        if let Some(projects) = &self.related.projects {
+            return projects.clone().map_err(|e| top_level(e.into()));
+        }
         let rows = ctx
             .data_unchecked::<Cached<ProjectsBySubUser>>()
             .load_one(self.pk)
@@ -232,7 +308,5 @@ fn read_all<M, T>(
     rows: Vec<M>,
     read: impl Fn(M) -> Result<T, UnknownStoredValue>,
 ) -> async_graphql::Result<Vec<T>> {
-    rows.into_iter()
-        .map(|row| read(row).map_err(|e| top_level(e.into())))
-        .collect()
+    read_rows(rows, read).map_err(|e| top_level(e.into()))
 }

@@ -90,7 +90,7 @@ impl Project {
         )
         .await
         .map_err(top_level)?;
-        super::member::prefetch(ctx, &page.rows).await?;
-        connection(page, request, |m| m.id, SubUser::try_from)
+        let mut related = super::member::prefetch(ctx, &page.rows).await?;
+        connection(page, request, |m| m.id, |m| related.member(m))
     }
 }
