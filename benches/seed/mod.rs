@@ -304,3 +304,50 @@ pub async fn seed(db: &DatabaseConnection, shape: Shape) -> Result<Seeded, DbErr
     .await?;
     Ok(Seeded { root_id, token })
 }
+
+/// The live-consoles shape (issue 20): `accounts` root accounts (IDs from 1) with
+/// `sessions` console sessions each and nothing else; each session's account and token,
+/// account by account. On PostgreSQL the accounts' sequence is moved past the IDs.
+// The test binary shares this module but only the live-consoles bench seeds this shape.
+#[allow(dead_code)]
+pub async fn seed_sessions(
+    db: &DatabaseConnection,
+    accounts: usize,
+    sessions: usize,
+) -> Result<Vec<(i64, String)>, DbErr> {
+    let ids: Vec<i64> = (1..=accounts as i64).collect();
+    let rows = ids.iter().map(|id| account(*id, &format!("live-{id}")));
+    insert_chunks(db, rows.collect()).await?;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared(
+            "SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT MAX(id) FROM accounts))",
+        )
+        .await?;
+    }
+    let mut tokens = Vec::with_capacity(accounts * sessions);
+    let mut rows = Vec::with_capacity(accounts * sessions);
+    for account_id in ids {
+        for n in 0..sessions {
+            // Distinct per row and the same every run; a benchmark database only.
+            let token = format!(
+                "live-{account_id}-{n}-{:016x}",
+                mix(((account_id as u64) << 32) | n as u64)
+            );
+            rows.push(entity::sessions::ActiveModel {
+                token_hash: Set(account_center::crypto::token_hash(&token)),
+                account_id: Set(account_id),
+                sub_user_id: Set(None),
+                created_at: Set(at(0)),
+                // As `seed`'s session: the seed's clock is fixed in 2025.
+                expires_at: Set(at(0) + TimeDelta::days(365 * 100)),
+                revoked_at: Set(None),
+                client_address: Set(None),
+                user_agent: Set(None),
+                ..Default::default()
+            });
+            tokens.push((account_id, token));
+        }
+    }
+    insert_chunks(db, rows).await?;
+    Ok(tokens)
+}
