@@ -17,6 +17,9 @@ use crate::{
     service::{AppContext, RequestMeta, sessions},
 };
 
+/// What one connection reads the socket into (see `upgrade`).
+const READ_BUFFER: usize = 1024;
+
 /// Whether a GET asks to become a WebSocket.
 pub fn is_upgrade(headers: &HeaderMap) -> bool {
     headers
@@ -43,6 +46,11 @@ pub async fn upgrade(
         Err(rejection) => return rejection.into_response(),
     };
     ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        // tungstenite's default read buffer (128 KiB) is zero-filled at the first read and
+        // kept for the connection's life: 10,000 idle consoles would hold 1.25 GiB for the
+        // few hundred bytes a console sends (init, subscribe, ping, complete). A larger
+        // message still arrives whole: the buffer grows to the frame's length, 1 KiB a read.
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
@@ -68,11 +76,10 @@ pub async fn upgrade(
                         }
                     };
                     let mut data = Data::default();
-                    data.insert(LiveSession {
-                        token,
+                    data.insert(Arc::new(LiveSession {
                         principal,
                         client_address: meta.client_address,
-                    });
+                    }));
                     Ok(data)
                 })
                 .serve()

@@ -1,17 +1,28 @@
 //! Live events (NTF-06): what a signed-in console subscribes to. On PostgreSQL they travel
 //! through `LISTEN/NOTIFY`, so an event caused on one instance reaches subscribers on every
-//! instance; on SQLite (one process) through an in-process channel.
+//! instance; on SQLite (one process) through an in-process channel. Also the periodic check
+//! that the sessions live subscribers hold still stand, batched for all of them.
 
-use std::time::Duration;
+use std::{collections::HashSet, time::Duration};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, ExprTrait, JoinType,
+    QueryFilter, QuerySelect, Statement, sea_query::Expr,
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
+
+use super::{AppContext, ServiceError, ServiceResult, devices::LAST_USE_GRANULARITY};
+use crate::domain::{Lifecycle, Site};
 
 /// The PostgreSQL channel every instance listens on.
 pub const CHANNEL: &str = "account_center_events";
 /// Events a slow subscriber may lag behind before it misses some.
 const BUFFER: usize = 1024;
+/// Sessions one statement of the standing check asks about (well under the bound
+/// parameters SQLite and PostgreSQL allow).
+const SESSIONS_PER_STATEMENT: usize = 500;
 
 /// Something a console may want to see at once: which principal it concerns and what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +113,13 @@ impl EventBus {
         }
     }
 
+    /// To this instance's subscribers only, for what this instance alone watches: the
+    /// sessions its own subscribers hold (every instance checks its own).
+    pub fn publish_local(&self, event: LiveEvent) {
+        // No receiver is not an error: nobody is watching.
+        let _ = self.sender.send(event);
+    }
+
     /// On PostgreSQL: forwards every notification of `CHANNEL` to this instance's
     /// subscribers, reconnecting after a failure. Runs for the life of the server.
     pub async fn listen_postgres(&self, url: String) {
@@ -132,4 +150,75 @@ impl EventBus {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
+}
+
+/// NTF-06: which of `session_ids` still stand at `now`, decided as `sessions::authenticate`
+/// decides for a request (not revoked, not expired, of an account that is not cancelled,
+/// its stored values readable), but one statement per 500 sessions rather than one per
+/// subscription every few seconds. As a request would (LOG-10), it notes the use of the
+/// standing sessions whose last use is older than `LAST_USE_GRANULARITY`: an open console
+/// is a session in use.
+pub async fn standing_sessions(
+    ctx: &AppContext,
+    session_ids: &[i64],
+    now: DateTime<Utc>,
+) -> ServiceResult<HashSet<i64>> {
+    use entity::{accounts, sessions};
+    let stale_before = now - LAST_USE_GRANULARITY;
+    let mut standing = HashSet::with_capacity(session_ids.len());
+    for chunk in session_ids.chunks(SESSIONS_PER_STATEMENT) {
+        let owner = sessions::Entity::belongs_to(accounts::Entity)
+            .from(sessions::Column::AccountId)
+            .to(accounts::Column::Id)
+            .into();
+        let found = sessions::Entity::find()
+            .select_also(accounts::Entity)
+            .join(JoinType::InnerJoin, owner)
+            .filter(sessions::Column::Id.is_in(chunk.iter().copied()))
+            .all(&ctx.db)
+            .await?;
+        let mut stale = Vec::new();
+        for (session, account) in found {
+            let Some(account) = account else { continue };
+            if session.revoked_at.is_some() || session.expires_at <= now {
+                continue;
+            }
+            // Read fail-closed: an unknown stored value ends the session's subscriptions.
+            let lifecycle = Lifecycle::from_stored("accounts.lifecycle", &account.lifecycle)
+                .and_then(|lifecycle| {
+                    Site::from_stored("accounts.site", &account.site).map(|_| lifecycle)
+                });
+            match lifecycle {
+                Ok(Lifecycle::Cancelled) => continue,
+                Ok(_) => {}
+                Err(err) => {
+                    let err = ServiceError::from(err);
+                    tracing::error!(session = session.id, error = %err, "a live session's account is unreadable");
+                    continue;
+                }
+            }
+            standing.insert(session.id);
+            if session.last_used_at.is_none_or(|at| at <= stale_before) {
+                stale.push(session.id);
+            }
+        }
+        if !stale.is_empty() {
+            // As `devices::note_use`: only rows still stale are written.
+            let noted = sessions::Entity::update_many()
+                .col_expr(sessions::Column::LastUsedAt, Expr::value(now))
+                .filter(sessions::Column::Id.is_in(stale))
+                .filter(
+                    sessions::Column::LastUsedAt
+                        .is_null()
+                        .or(sessions::Column::LastUsedAt.lte(stale_before)),
+                )
+                .exec(&ctx.db)
+                .await;
+            // A missed note of use is no reason to end a subscription.
+            if let Err(err) = noted {
+                tracing::warn!(error = %err, "could not note live sessions' use");
+            }
+        }
+    }
+    Ok(standing)
 }
