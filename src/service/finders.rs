@@ -8,9 +8,11 @@ use sea_orm::{
     RelationDef,
 };
 
+use std::collections::HashMap;
+
 use super::{
     ServiceError, ServiceResult,
-    rows::{Positional, positional},
+    rows::{self, Positional, ReadRow, positional},
     verification,
 };
 use crate::domain::MfaDeviceKind;
@@ -73,7 +75,7 @@ async fn devices_where(
     filter: sea_orm::Condition,
 ) -> ServiceResult<Vec<DeviceView>> {
     use entity::{hardware_tokens as hw, mfa_devices as mfa};
-    mfa::Entity::find()
+    let query = mfa::Entity::find()
         .select_only()
         .columns([
             mfa::Column::Id,
@@ -84,9 +86,8 @@ async fn devices_where(
         ])
         .column_as(hw::Column::SerialNumber, "serial_number")
         .join(JoinType::LeftJoin, hardware_token())
-        .filter(filter)
-        .into_model::<DeviceRow>()
-        .all(db)
+        .filter(filter);
+    rows::all::<DeviceRow>(db, &query)
         .await?
         .into_iter()
         .map(DeviceView::try_from)
@@ -148,41 +149,15 @@ pub async fn access_keys_of(
     sub_user_ids: &[i64],
 ) -> ServiceResult<Vec<entity::access_keys::Model>> {
     use entity::access_keys::{Column, Entity};
-    Ok(Entity::find()
+    let query = Entity::find()
         .filter(Column::SubUserId.is_in(sub_user_ids.iter().copied()))
-        .order_by_asc(Column::Id)
-        .into_model::<Positional<_>>()
-        .all(db)
+        .order_by_asc(Column::Id);
+    Ok(rows::all::<Positional<_>>(db, &query)
         .await?
         .into_iter()
         .map(|row| row.0)
         .collect())
 }
-
-#[derive(Debug)]
-struct MembershipRow {
-    member_id: i64,
-    id: i64,
-    account_id: i64,
-    name: String,
-    name_key: String,
-    description: Option<String>,
-    status: String,
-    created_at: DateTime<Utc>,
-    disabled_at: Option<DateTime<Utc>>,
-}
-// In `projects_of_members`' selection order.
-positional!(MembershipRow {
-    member_id,
-    id,
-    account_id,
-    name,
-    name_key,
-    description,
-    status,
-    created_at,
-    disabled_at
-});
 
 /// (member, project) for every project these sub-users belong to, in project order.
 pub async fn projects_of_members(
@@ -194,41 +169,39 @@ pub async fn projects_of_members(
         .from(pm::Column::ProjectId)
         .to(p::Column::Id)
         .into();
-    let rows = pm::Entity::find()
+    // The member, then the project's columns in its model's order (`Positional`).
+    let query = pm::Entity::find()
         .select_only()
-        .column_as(pm::Column::SubUserId, "member_id")
-        .columns([
-            p::Column::Id,
-            p::Column::AccountId,
-            p::Column::Name,
-            p::Column::NameKey,
-            p::Column::Description,
-            p::Column::Status,
-            p::Column::CreatedAt,
-            p::Column::DisabledAt,
-        ])
+        .column(pm::Column::SubUserId)
+        .columns(<p::Column as sea_orm::Iterable>::iter())
         .join(JoinType::InnerJoin, project)
         .filter(pm::Column::SubUserId.is_in(sub_user_ids.iter().copied()))
-        .order_by_asc(p::Column::Id)
-        .into_model::<MembershipRow>()
-        .all(db)
+        .order_by_asc(p::Column::Id);
+    let rows = db
+        .query_all_raw(sea_orm::QueryTrait::build(
+            &query,
+            db.get_database_backend(),
+        ))
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let project = entity::projects::Model {
-                id: r.id,
-                account_id: r.account_id,
-                name: r.name,
-                name_key: r.name_key,
-                description: r.description,
-                status: r.status,
-                created_at: r.created_at,
-                disabled_at: r.disabled_at,
-            };
-            (r.member_id, project)
-        })
-        .collect())
+    // A page's members share a few projects: each is read from its first row only.
+    let mut read: HashMap<i64, entity::projects::Model> = HashMap::new();
+    let mut memberships = Vec::with_capacity(rows.len());
+    for (n, row) in rows.iter().enumerate() {
+        let check = rows::Check::for_row(n);
+        let member: i64 = rows::Column::read(row, 0, check)?;
+        let id: i64 = rows::Column::read(row, 1, check)?;
+        let project = match read.get(&id) {
+            // The first row was read whole: its checks covered every column.
+            Some(project) => project.clone(),
+            None => {
+                let project = Positional::<p::Model>::read_row(row, 1, check)?.0;
+                read.insert(id, project.clone());
+                project
+            }
+        };
+        memberships.push((member, project));
+    }
+    Ok(memberships)
 }
 
 /// Root accounts by primary key (a member's `account`).

@@ -584,7 +584,7 @@ pub async fn list(
     }
     let query = Entity::find().filter(condition);
     let order = super::paging::Order::OldestFirst;
-    super::paging::keyset_page_as::<_, super::rows::Positional<Model>>(
+    super::paging::keyset_page_by_position::<_, super::rows::Positional<Model>>(
         conn,
         query,
         Column::Id,

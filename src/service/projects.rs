@@ -296,7 +296,7 @@ pub async fn list(
         query = query.filter(Column::Status.eq(ProjectStatus::Enabled.as_str()));
     }
     let order = super::paging::Order::OldestFirst;
-    super::paging::keyset_page_as::<_, super::rows::Positional<Model>>(
+    super::paging::keyset_page_by_position::<_, super::rows::Positional<Model>>(
         conn,
         query,
         Column::Id,
@@ -324,7 +324,7 @@ pub async fn members_of(
         .to_owned();
     let query = su::Entity::find().filter(su::Column::Id.in_subquery(member_ids));
     let order = super::paging::Order::OldestFirst;
-    super::paging::keyset_page_as::<_, super::rows::Positional<su::Model>>(
+    super::paging::keyset_page_by_position::<_, super::rows::Positional<su::Model>>(
         conn,
         query,
         su::Column::Id,

@@ -4,18 +4,37 @@
 //! text for each NULL it meets on the way to `None`; on the members page that was a
 //! quarter of the page's instructions. Here a row is read by position, straight from the
 //! driver's row, with the driver's type check kept: a column of another type is an
-//! error, never a guess. Positions follow the selection, so each reader states its
-//! columns in selection order, and a test holds each entity's order to `Column::iter()`
-//! (the order `Entity::find()` selects in).
+//! error, never a guess. PostgreSQL describes a result's column types once for all its
+//! rows, so they are checked on the first row (`Check::FirstRow`); SQLite types each
+//! value on its own, so there every value is checked. Positions follow the selection, so
+//! each reader states its columns in selection order, and a test holds each entity's
+//! order to `Column::iter()` (the order `Entity::find()` selects in).
 
 use sea_orm::{
-    DbErr, QueryResult,
+    ConnectionTrait, DbErr, QueryResult, QueryTrait,
     sqlx::{self, Postgres, Row, Sqlite},
 };
 
+/// Whether a row's column types are compared with the reader's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Every column of this row (a result's first row, or a row read alone).
+    Row,
+    /// A later row of a PostgreSQL result whose first row was checked: same description,
+    /// same types. (SQLite rows are checked all the same.)
+    SameAsFirst,
+}
+
+impl Check {
+    /// The check for the `n`th row (from 0) of one result.
+    pub fn for_row(n: usize) -> Self {
+        if n == 0 { Self::Row } else { Self::SameAsFirst }
+    }
+}
+
 /// One column's value, read by its position in the row.
 pub trait Column: Sized {
-    fn read(row: &QueryResult, index: usize) -> Result<Self, DbErr>;
+    fn read(row: &QueryResult, index: usize, check: Check) -> Result<Self, DbErr>;
 }
 
 impl<T> Column for T
@@ -23,9 +42,13 @@ where
     T: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
     T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
 {
-    fn read(row: &QueryResult, index: usize) -> Result<Self, DbErr> {
+    fn read(row: &QueryResult, index: usize, check: Check) -> Result<Self, DbErr> {
         let read = if let Some(row) = row.try_as_pg_row() {
-            row.try_get(index)
+            match check {
+                Check::Row => row.try_get(index),
+                // A NULL still fails a non-`Option` column: only the type comparison goes.
+                Check::SameAsFirst => row.try_get_unchecked(index),
+            }
         } else if let Some(row) = row.try_as_sqlite_row() {
             row.try_get(index)
         } else {
@@ -33,6 +56,25 @@ where
         };
         read.map_err(|err| DbErr::Type(format!("column {index}: {err}")))
     }
+}
+
+/// A row type read by position, from column `first` on.
+pub trait ReadRow: Sized {
+    fn read_row(row: &QueryResult, first: usize, check: Check) -> Result<Self, DbErr>;
+}
+
+/// Every row `query` selects, read by position.
+pub async fn all<R: ReadRow>(
+    db: &impl ConnectionTrait,
+    query: &impl QueryTrait,
+) -> Result<Vec<R>, DbErr> {
+    let rows = db
+        .query_all_raw(query.build(db.get_database_backend()))
+        .await?;
+    rows.iter()
+        .enumerate()
+        .map(|(n, row)| R::read_row(row, 0, Check::for_row(n)))
+        .collect()
 }
 
 /// An entity's model read by position (see `positional!`).
@@ -43,12 +85,16 @@ pub struct Positional<M>(pub M);
 /// (`Positional<Model>`) the order is its `Column::iter()` order, which a test checks.
 macro_rules! positional {
     (Positional<$($model:ident)::+> { $($field:ident),* $(,)? }) => {
-        impl sea_orm::FromQueryResult for $crate::service::rows::Positional<$($model)::+> {
-            fn from_query_result(row: &sea_orm::QueryResult, _pre: &str) -> Result<Self, sea_orm::DbErr> {
-                let mut index = 0_usize;
+        impl $crate::service::rows::ReadRow for $crate::service::rows::Positional<$($model)::+> {
+            fn read_row(
+                row: &sea_orm::QueryResult,
+                first: usize,
+                check: $crate::service::rows::Check,
+            ) -> Result<Self, sea_orm::DbErr> {
+                let mut index = first;
                 let mut next = || { index += 1; index - 1 };
                 Ok(Self($($model)::+ {
-                    $($field: $crate::service::rows::Column::read(row, next())?,)*
+                    $($field: $crate::service::rows::Column::read(row, next(), check)?,)*
                 }))
             }
         }
@@ -57,18 +103,22 @@ macro_rules! positional {
                 row.0
             }
         }
+        #[cfg(test)]
         impl $crate::service::rows::Positional<$($model)::+> {
-            #[cfg(test)]
             pub const FIELDS: &'static [&'static str] = &[$(stringify!($field)),*];
         }
     };
     ($ty:ident { $($field:ident),* $(,)? }) => {
-        impl sea_orm::FromQueryResult for $ty {
-            fn from_query_result(row: &sea_orm::QueryResult, _pre: &str) -> Result<Self, sea_orm::DbErr> {
-                let mut index = 0_usize;
+        impl $crate::service::rows::ReadRow for $ty {
+            fn read_row(
+                row: &sea_orm::QueryResult,
+                first: usize,
+                check: $crate::service::rows::Check,
+            ) -> Result<Self, sea_orm::DbErr> {
+                let mut index = first;
                 let mut next = || { index += 1; index - 1 };
                 Ok(Self {
-                    $($field: $crate::service::rows::Column::read(row, next())?,)*
+                    $($field: $crate::service::rows::Column::read(row, next(), check)?,)*
                 })
             }
         }

@@ -2,7 +2,7 @@
 //! keys and projects: loaded for a whole page at once (`prefetch`), else through
 //! dataloaders.
 
-use std::collections::HashMap;
+use std::{borrow::Cow, collections::HashMap};
 
 use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, ID, Object};
@@ -262,22 +262,36 @@ impl SubUser {
         Account::try_from(row).map_err(|e| top_level(e.into()))
     }
 
-    async fn mfa_device(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<MfaDevice>> {
+    // The relations a page loaded are lent, not copied (`Cow::Borrowed`).
+    async fn mfa_device(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Cow<'_, MfaDevice>>> {
         self.inside()?;
         if let Some(device) = &self.related.mfa_device {
-            return Ok(device.clone());
+            return Ok(device.as_ref().map(Cow::Borrowed));
         }
         ctx.data_unchecked::<Cached<MfaDeviceByPrincipal>>()
             .load_one(principal_key(self.account_pk, Some(self.pk)))
             .await
-            .map(|device| device.flatten().map(MfaDevice::from_view))
+            .map(|device| {
+                device
+                    .flatten()
+                    .map(|d| Cow::Owned(MfaDevice::from_view(d)))
+            })
             .map_err(load_failed)
     }
 
-    async fn access_keys(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AccessKey>> {
+    async fn access_keys(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Cow<'_, Vec<AccessKey>>> {
         self.inside()?;
         if let Some(keys) = &self.related.access_keys {
-            return keys.clone().map_err(|e| top_level(e.into()));
+            return keys
+                .as_ref()
+                .map(Cow::Borrowed)
+                .map_err(|e| top_level((*e).into()));
         }
         let rows = ctx
             .data_unchecked::<Cached<AccessKeysBySubUser>>()
@@ -285,13 +299,16 @@ impl SubUser {
             .await
             .map_err(load_failed)?
             .unwrap_or_default();
-        read_all(rows, AccessKey::try_from)
+        read_all(rows, AccessKey::try_from).map(Cow::Owned)
     }
 
-    async fn projects(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Project>> {
+    async fn projects(&self, ctx: &Context<'_>) -> async_graphql::Result<Cow<'_, Vec<Project>>> {
         self.inside()?;
         if let Some(projects) = &self.related.projects {
-            return projects.clone().map_err(|e| top_level(e.into()));
+            return projects
+                .as_ref()
+                .map(Cow::Borrowed)
+                .map_err(|e| top_level((*e).into()));
         }
         let rows = ctx
             .data_unchecked::<Cached<ProjectsBySubUser>>()
@@ -299,7 +316,7 @@ impl SubUser {
             .await
             .map_err(load_failed)?
             .unwrap_or_default();
-        read_all(rows, Project::try_from)
+        read_all(rows, Project::try_from).map(Cow::Owned)
     }
 }
 
