@@ -445,14 +445,13 @@ async fn console_get(
     if crate::live::is_upgrade(&parts.headers) {
         let meta = request_meta(peer, &state.trusted_proxies, &parts.headers);
         let token = session_token(&parts.headers);
-        return crate::live::upgrade(
-            &mut parts,
-            state.app.clone(),
-            state.console.clone(),
-            token,
-            meta,
-        )
-        .await;
+        let schema = crate::live::CheckedSchema {
+            schema: state.console.clone(),
+            limits: state.limits,
+            index: state.console_index.clone(),
+            documents: state.documents.clone(),
+        };
+        return crate::live::upgrade(&mut parts, state.app.clone(), schema, token, meta).await;
     }
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         let response_type = gql_http::negotiate(&parts.headers).unwrap_or(ResponseType::Json);

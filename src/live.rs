@@ -13,9 +13,62 @@ use axum::{
 };
 
 use crate::{
-    graphql::{ConsoleSchema, subscription::LiveSession},
+    graphql::{
+        self, ConsoleSchema, QueryLimits,
+        persisted::{Documents, Prepared},
+        spec::SchemaIndex,
+        subscription::LiveSession,
+    },
     service::{AppContext, RequestMeta, sessions},
 };
+
+/// The console schema behind the socket, each document checked as an HTTP request's is
+/// before async-graphql walks it: the trusted manifest and persisted hashes, the limits
+/// (a fragment fan-out must not pin a core here either) and the enum literals.
+#[derive(Clone)]
+pub struct CheckedSchema {
+    pub schema: ConsoleSchema,
+    pub limits: QueryLimits,
+    pub index: Arc<SchemaIndex>,
+    pub documents: Arc<Documents>,
+}
+
+impl CheckedSchema {
+    fn check(&self, request: &mut async_graphql::Request) -> Result<(), async_graphql::Response> {
+        match self.documents.prepare(request) {
+            Err(refused) => Err(async_graphql::Response::from_errors(vec![refused])),
+            Ok(Prepared::Checked(_)) => Ok(()),
+            Ok(Prepared::Unchecked { .. }) => graphql::check(request, &self.limits, &self.index)
+                .map(drop)
+                .map_err(|refused| *refused),
+        }
+    }
+}
+
+impl async_graphql::Executor for CheckedSchema {
+    async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
+        match self.check(&mut request) {
+            Ok(()) => self.schema.execute(request).await,
+            Err(refused) => refused,
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: async_graphql::Request,
+        session_data: Option<Arc<Data>>,
+    ) -> async_graphql::futures_util::stream::BoxStream<'static, async_graphql::Response> {
+        use async_graphql::futures_util::StreamExt;
+        match self.check(&mut request) {
+            Ok(()) => self
+                .schema
+                .execute_stream_with_session_data(request, session_data.unwrap_or_default()),
+            Err(refused) => {
+                async_graphql::futures_util::stream::once(async move { refused }).boxed()
+            }
+        }
+    }
+}
 
 /// What one connection reads the socket into (see `upgrade`).
 const READ_BUFFER: usize = 1024;
@@ -33,7 +86,7 @@ pub fn is_upgrade(headers: &HeaderMap) -> bool {
 pub async fn upgrade(
     parts: &mut Parts,
     app: Arc<AppContext>,
-    schema: ConsoleSchema,
+    schema: CheckedSchema,
     upgrade_token: Option<String>,
     meta: RequestMeta,
 ) -> Response {

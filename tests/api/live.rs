@@ -656,7 +656,60 @@ async fn a_session_ended_from_another_closes_its_subscriptions_at_once(app: Test
     }
 }
 
+/// `subscription{...F<levels>} fragment F<n> on Subscription{...F<n-1> ×fan_out} …`
+fn subscription_fragment_chain(levels: usize, fan_out: usize, tail: &str) -> String {
+    let mut doc = format!("subscription {{ ...F{levels} }}");
+    for level in (1..=levels).rev() {
+        let spreads = format!("...F{} ", level - 1).repeat(fan_out);
+        doc.push_str(&format!(
+            " fragment F{level} on Subscription {{ {spreads}}}"
+        ));
+    }
+    doc.push_str(&format!(" fragment F0 on Subscription {{ {tail} }}"));
+    doc
+}
+
+async fn a_subscription_document_passes_the_same_checks_as_a_request(app: TestApp) {
+    // SECURITY fragment-expansion over the socket: a subscribe message is a document too;
+    // the review's chain (2^27 spreads ending in an unknown fragment) and a 30-level
+    // fan-out-3 chain are refused in milliseconds, and the connection goes on serving.
+    let (token, _) = app.register_email("CHINA", "live-bomb@example.com").await;
+    let mut live = Live::signed_in(&app, Auth::Bearer(&token), json!({})).await;
+    let bombs = [
+        subscription_fragment_chain(27, 2, "...Missing"),
+        subscription_fragment_chain(30, 3, "messageAdded { id }"),
+    ];
+    for (n, doc) in bombs.iter().enumerate() {
+        let id = format!("bomb-{n}");
+        let sent = Instant::now();
+        live.send(json!({ "type": "subscribe", "id": id, "payload": { "query": doc } }))
+            .await;
+        match live.receive(sent + Duration::from_secs(20)).await {
+            Received::Message(m) if refused(&m, &id) => {}
+            other => panic!("the fan-out refused expected, got {other:?}"),
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            sent.elapsed()
+        );
+        if let Received::Message(m) = live
+            .receive(Instant::now() + Duration::from_millis(300))
+            .await
+        {
+            assert!(m["type"] == "complete" && m["id"] == id.as_str(), "{m}");
+        }
+    }
+    // The connection still serves a real subscription.
+    live.subscribe("ok", MESSAGE_ADDED).await;
+    let changed = Instant::now();
+    create_key(&app, &token).await;
+    let data = live.next_for("ok", changed + LIVE).await;
+    assert_eq!(data["messageAdded"]["title"], "An access key was created");
+}
+
 db_test!(
+    a_subscription_document_passes_the_same_checks_as_a_request,
     a_session_ended_from_another_closes_its_subscriptions_at_once,
     messages_and_verification_changes_arrive_within_two_seconds,
     a_connection_signs_in_by_header_cookie_or_init_payload_or_is_closed,
