@@ -34,13 +34,18 @@ pub struct CheckedSchema {
 }
 
 impl CheckedSchema {
-    fn check(&self, request: &mut async_graphql::Request) -> Result<(), async_graphql::Response> {
+    fn check(
+        &self,
+        request: &mut async_graphql::Request,
+    ) -> Result<(), Box<async_graphql::Response>> {
         match self.documents.prepare(request) {
-            Err(refused) => Err(async_graphql::Response::from_errors(vec![refused])),
+            Err(refused) => Err(Box::new(async_graphql::Response::from_errors(vec![
+                refused,
+            ]))),
             Ok(Prepared::Checked(_)) => Ok(()),
-            Ok(Prepared::Unchecked { .. }) => graphql::check(request, &self.limits, &self.index)
-                .map(drop)
-                .map_err(|refused| *refused),
+            Ok(Prepared::Unchecked { .. }) => {
+                graphql::check(request, &self.limits, &self.index).map(drop)
+            }
         }
     }
 }
@@ -49,7 +54,7 @@ impl async_graphql::Executor for CheckedSchema {
     async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
         match self.check(&mut request) {
             Ok(()) => self.schema.execute(request).await,
-            Err(refused) => refused,
+            Err(refused) => *refused,
         }
     }
 
@@ -64,7 +69,7 @@ impl async_graphql::Executor for CheckedSchema {
                 .schema
                 .execute_stream_with_session_data(request, session_data.unwrap_or_default()),
             Err(refused) => {
-                async_graphql::futures_util::stream::once(async move { refused }).boxed()
+                async_graphql::futures_util::stream::once(async move { *refused }).boxed()
             }
         }
     }
