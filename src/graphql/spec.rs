@@ -20,10 +20,10 @@
 use std::collections::{HashMap, HashSet};
 
 use async_graphql::{
-    Name, PathSegment, Pos, Positioned, Response, ServerError, ServerResult, Value,
+    Name, PathSegment, Pos, Response, ServerError, ServerResult, Value,
     parser::types::{
-        BaseType, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
-        Type, TypeKind, TypeSystemDefinition,
+        BaseType, ExecutableDocument, OperationType, Selection, SelectionSet, Type, TypeKind,
+        TypeSystemDefinition,
     },
 };
 
@@ -274,23 +274,6 @@ struct Entry<'a> {
     key: &'a str,
     ty: Option<&'a Type>,
     below: Vec<Scope<'a>>,
-}
-
-/// The operation a request ran: the named one, else the only one.
-pub fn operation<'a>(
-    document: &'a ExecutableDocument,
-    name: Option<&str>,
-) -> Option<&'a Positioned<OperationDefinition>> {
-    let mut operations = document.operations.iter();
-    match name {
-        Some(name) => operations
-            .find(|(n, _)| n.map(|n| n.as_str()) == Some(name))
-            .map(|(_, op)| op),
-        None => {
-            let first = operations.next().map(|(_, op)| op);
-            operations.next().is_none().then_some(first).flatten()
-        }
-    }
 }
 
 /// The response a document's operations select, worked out once per document (fragments

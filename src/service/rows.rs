@@ -5,7 +5,7 @@
 //! quarter of the page's instructions. Here a row is read by position, straight from the
 //! driver's row, with the driver's type check kept: a column of another type is an
 //! error, never a guess. PostgreSQL describes a result's column types once for all its
-//! rows, so they are checked on the first row (`Check::FirstRow`); SQLite types each
+//! rows, so they are checked on the first row (`Check::for_row`); SQLite types each
 //! value on its own, so there every value is checked. Positions follow the selection, so
 //! each reader states its columns in selection order, and a test holds each entity's
 //! order to `Column::iter()` (the order `Entity::find()` selects in).
