@@ -142,6 +142,9 @@ pub async fn prefetch(
     ctx: &Context<'_>,
     rows: &[entity::sub_users::Model],
 ) -> async_graphql::Result<Prefetched> {
+    if rows.is_empty() {
+        return Ok(Prefetched::default());
+    }
     let node = ctx.look_ahead().field("edges").field("node");
     let db = &context::app(ctx).db;
     let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
