@@ -152,14 +152,12 @@ where
     E: EntityTrait,
     E::Model: Send + Sync,
 {
-    super::paging::keyset_page(
-        conn,
-        query,
+    let keyset = super::paging::Keyset {
         id,
-        super::paging::Order::NewestFirst,
-        before,
+        order: super::paging::Order::NewestFirst,
+        after: before,
         limit,
-        true,
-    )
-    .await
+        with_total: true,
+    };
+    super::paging::keyset_page(conn, query, keyset).await
 }

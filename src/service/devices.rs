@@ -13,7 +13,7 @@ use super::{
     AppContext, ErrorCode, Page, Principal, RequestMeta, ServiceError, ServiceResult,
     audit::{self, AuditEntry},
     events::LiveEvent,
-    paging::{Order, keyset_page},
+    paging::{Keyset, Order, keyset_page},
 };
 use crate::db;
 
@@ -65,7 +65,14 @@ pub async fn sessions(
 ) -> ServiceResult<Page<entity::sessions::Model>> {
     let query = live_sessions(principal, now);
     let id = entity::sessions::Column::Id;
-    keyset_page(conn, query, id, Order::NewestFirst, after, limit, true).await
+    let keyset = Keyset {
+        id,
+        order: Order::NewestFirst,
+        after,
+        limit,
+        with_total: true,
+    };
+    keyset_page(conn, query, keyset).await
 }
 
 /// The principal's live sessions among `ids` (node lookups): nobody else's.

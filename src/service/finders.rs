@@ -144,7 +144,7 @@ pub async fn current_verifications_of(
 }
 
 /// Access keys of these sub-users, oldest first.
-pub async fn access_keys_of(
+async fn access_keys_of(
     db: &impl ConnectionTrait,
     sub_user_ids: &[i64],
 ) -> ServiceResult<Vec<entity::access_keys::Model>> {
@@ -159,8 +159,36 @@ pub async fn access_keys_of(
         .collect())
 }
 
+/// Access keys of these sub-users, oldest first, by sub-user (every one present).
+pub async fn access_keys_by_owner(
+    db: &impl ConnectionTrait,
+    sub_user_ids: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<entity::access_keys::Model>>> {
+    let mut by_owner: HashMap<i64, Vec<_>> =
+        sub_user_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in access_keys_of(db, sub_user_ids).await? {
+        if let Some(owner) = row.sub_user_id {
+            by_owner.entry(owner).or_default().push(row);
+        }
+    }
+    Ok(by_owner)
+}
+
+/// The projects of these sub-users, in project order, by sub-user (every one present).
+pub async fn projects_by_member(
+    db: &impl ConnectionTrait,
+    sub_user_ids: &[i64],
+) -> ServiceResult<HashMap<i64, Vec<entity::projects::Model>>> {
+    let mut by_member: HashMap<i64, Vec<_>> =
+        sub_user_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for (member, project) in projects_of_members(db, sub_user_ids).await? {
+        by_member.entry(member).or_default().push(project);
+    }
+    Ok(by_member)
+}
+
 /// (member, project) for every project these sub-users belong to, in project order.
-pub async fn projects_of_members(
+async fn projects_of_members(
     db: &impl ConnectionTrait,
     sub_user_ids: &[i64],
 ) -> ServiceResult<Vec<(i64, entity::projects::Model)>> {

@@ -583,15 +583,13 @@ pub async fn list(
         ));
     }
     let query = Entity::find().filter(condition);
-    let order = super::paging::Order::OldestFirst;
-    super::paging::keyset_page_by_position::<_, super::rows::Positional<Model>>(
-        conn,
-        query,
-        Column::Id,
-        order,
+    let keyset = super::paging::Keyset {
+        id: Column::Id,
+        order: super::paging::Order::OldestFirst,
         after,
         limit,
         with_total,
-    )
-    .await
+    };
+    super::paging::keyset_page_by_position::<_, super::rows::Positional<Model>>(conn, query, keyset)
+        .await
 }

@@ -50,16 +50,14 @@ pub async fn list(
     if let Some(category) = filter.category {
         query = query.filter(Column::Category.eq(category.as_str()));
     }
-    paging::keyset_page(
-        conn,
-        query,
-        Column::Id,
-        paging::Order::NewestFirst,
-        before,
+    let keyset = paging::Keyset {
+        id: Column::Id,
+        order: paging::Order::NewestFirst,
+        after: before,
         limit,
-        true,
-    )
-    .await
+        with_total: true,
+    };
+    paging::keyset_page(conn, query, keyset).await
 }
 
 pub async fn unread_count(

@@ -18,24 +18,30 @@ pub enum Order {
     NewestFirst,
 }
 
-/// A page of `query` by the `id` key in `order`, continuing past `cursor`. The total counts
-/// the whole list when asked (it costs a statement).
+/// Which page of a list: by the `id` key in `order`, continuing past `after`, `limit` rows,
+/// and whether the whole list is counted too (it costs a statement).
+#[derive(Debug, Clone, Copy)]
+pub struct Keyset<C> {
+    pub id: C,
+    pub order: Order,
+    pub after: Option<i64>,
+    pub limit: u64,
+    pub with_total: bool,
+}
+
+/// A page of `query`, its rows read by sea-orm.
 pub async fn keyset_page<E>(
     conn: &impl ConnectionTrait,
     query: Select<E>,
-    id: E::Column,
-    order: Order,
-    cursor: Option<i64>,
-    limit: u64,
-    with_total: bool,
+    keyset: Keyset<E::Column>,
 ) -> ServiceResult<Page<E::Model>>
 where
     E: EntityTrait,
     E::Model: Send + Sync,
 {
-    let total = total(conn, &query, with_total).await?;
-    let rows = keyset(query, id, order, cursor, limit).all(conn).await?;
-    Ok(page(rows, limit, total))
+    let total = total(conn, &query, keyset.with_total).await?;
+    let rows = ordered(query, keyset).all(conn).await?;
+    Ok(page(rows, keyset.limit, total))
 }
 
 /// `keyset_page`, each row read by position as `R` (`rows::Positional`): for pages of many
@@ -43,25 +49,17 @@ where
 pub async fn keyset_page_by_position<E, R>(
     conn: &impl ConnectionTrait,
     query: Select<E>,
-    id: E::Column,
-    order: Order,
-    cursor: Option<i64>,
-    limit: u64,
-    with_total: bool,
+    keyset: Keyset<E::Column>,
 ) -> ServiceResult<Page<E::Model>>
 where
     E: EntityTrait,
     E::Model: Send + Sync,
     R: ReadRow + Into<E::Model>,
 {
-    let total = total(conn, &query, with_total).await?;
-    let query = keyset(query, id, order, cursor, limit);
-    let rows = rows::all::<R>(conn, &query).await?;
-    Ok(page(
-        rows.into_iter().map(Into::into).collect(),
-        limit,
-        total,
-    ))
+    let total = total(conn, &query, keyset.with_total).await?;
+    let rows = rows::all::<R>(conn, &ordered(query, keyset)).await?;
+    let rows = rows.into_iter().map(Into::into).collect();
+    Ok(page(rows, keyset.limit, total))
 }
 
 async fn total<E>(
@@ -80,21 +78,16 @@ where
     })
 }
 
-/// `query` ordered by `id`, past `cursor`, one row more than a page.
-fn keyset<E: EntityTrait>(
-    query: Select<E>,
-    id: E::Column,
-    order: Order,
-    cursor: Option<i64>,
-    limit: u64,
-) -> Select<E> {
-    let query = match (cursor, order) {
+/// `query` ordered by the key, past `after`, one row more than a page.
+fn ordered<E: EntityTrait>(query: Select<E>, keyset: Keyset<E::Column>) -> Select<E> {
+    let id = keyset.id;
+    let query = match (keyset.after, keyset.order) {
         (Some(key), Order::OldestFirst) => query.filter(id.gt(key)).order_by_asc(id),
         (Some(key), Order::NewestFirst) => query.filter(id.lt(key)).order_by_desc(id),
         (None, Order::OldestFirst) => query.order_by_asc(id),
         (None, Order::NewestFirst) => query.order_by_desc(id),
     };
-    query.limit(limit.saturating_add(1))
+    query.limit(keyset.limit.saturating_add(1))
 }
 
 fn page<M>(mut rows: Vec<M>, limit: u64, total: u64) -> Page<M> {

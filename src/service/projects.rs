@@ -295,17 +295,15 @@ pub async fn list(
     if !include_disabled {
         query = query.filter(Column::Status.eq(ProjectStatus::Enabled.as_str()));
     }
-    let order = super::paging::Order::OldestFirst;
-    super::paging::keyset_page_by_position::<_, super::rows::Positional<Model>>(
-        conn,
-        query,
-        Column::Id,
-        order,
+    let keyset = super::paging::Keyset {
+        id: Column::Id,
+        order: super::paging::Order::OldestFirst,
         after,
         limit,
         with_total,
-    )
-    .await
+    };
+    super::paging::keyset_page_by_position::<_, super::rows::Positional<Model>>(conn, query, keyset)
+        .await
 }
 
 /// PRJ-04: a project's members (readable when disabled too), in sub-user order.
@@ -323,15 +321,15 @@ pub async fn members_of(
         .and_where(pm::Column::ProjectId.eq(project_id))
         .to_owned();
     let query = su::Entity::find().filter(su::Column::Id.in_subquery(member_ids));
-    let order = super::paging::Order::OldestFirst;
-    super::paging::keyset_page_by_position::<_, super::rows::Positional<su::Model>>(
-        conn,
-        query,
-        su::Column::Id,
-        order,
+    let keyset = super::paging::Keyset {
+        id: su::Column::Id,
+        order: super::paging::Order::OldestFirst,
         after,
         limit,
         with_total,
+    };
+    super::paging::keyset_page_by_position::<_, super::rows::Positional<su::Model>>(
+        conn, query, keyset,
     )
     .await
 }

@@ -74,15 +74,7 @@ impl Loader<i64> for AccessKeysBySubUser {
     type Error = LoadError;
 
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = finders::access_keys_of(&self.db, ids).await?;
-        let mut by_owner: HashMap<i64, Self::Value> =
-            ids.iter().map(|id| (*id, Vec::new())).collect();
-        for row in rows {
-            if let Some(owner) = row.sub_user_id {
-                by_owner.entry(owner).or_default().push(row);
-            }
-        }
-        Ok(by_owner)
+        Ok(finders::access_keys_by_owner(&self.db, ids).await?)
     }
 }
 
@@ -102,13 +94,7 @@ impl Loader<i64> for ProjectsBySubUser {
     type Error = LoadError;
 
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = finders::projects_of_members(&self.db, ids).await?;
-        let mut by_member: HashMap<i64, Self::Value> =
-            ids.iter().map(|id| (*id, Vec::new())).collect();
-        for (member, project) in rows {
-            by_member.entry(member).or_default().push(project);
-        }
-        Ok(by_member)
+        Ok(finders::projects_by_member(&self.db, ids).await?)
     }
 }
 

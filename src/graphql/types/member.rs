@@ -169,23 +169,13 @@ pub async fn prefetch(
         if !node.field("accessKeys").exists() {
             return Ok(None);
         }
-        let mut by_owner: HashMap<i64, Vec<_>> = HashMap::new();
-        for row in finders::access_keys_of(db, &ids).await? {
-            if let Some(owner) = row.sub_user_id {
-                by_owner.entry(owner).or_default().push(row);
-            }
-        }
-        Ok(Some(by_owner))
+        finders::access_keys_by_owner(db, &ids).await.map(Some)
     };
     let projects = async {
         if !node.field("projects").exists() {
             return Ok(None);
         }
-        let mut by_member: HashMap<i64, Vec<_>> = HashMap::new();
-        for (member, project) in finders::projects_of_members(db, &ids).await? {
-            by_member.entry(member).or_default().push(project);
-        }
-        Ok(Some(by_member))
+        finders::projects_by_member(db, &ids).await.map(Some)
     };
     let (mfa_devices, access_keys, projects): (
         ServiceResult<_>,
