@@ -195,15 +195,31 @@ pub async fn note_use(
     session: &entity::sessions::Model,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    use entity::sessions::{Column, Entity};
-    let stale_before = now - LAST_USE_GRANULARITY;
-    if session.last_used_at.is_some_and(|at| at > stale_before) {
+    if !is_stale(session, now) {
         return Ok(());
     }
-    // Only one of several requests racing on a stale session writes.
+    note_use_of(conn, [session.id], now).await
+}
+
+/// Whether a session's last use is older than LOG-10's granularity (or never noted).
+pub fn is_stale(session: &entity::sessions::Model, now: DateTime<Utc>) -> bool {
+    session
+        .last_used_at
+        .is_none_or(|at| at <= now - LAST_USE_GRANULARITY)
+}
+
+/// Notes the use of these sessions; only rows still stale are written, so one of
+/// several requests racing on a stale session writes.
+pub async fn note_use_of(
+    conn: &impl ConnectionTrait,
+    session_ids: impl IntoIterator<Item = i64>,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    use entity::sessions::{Column, Entity};
+    let stale_before = now - LAST_USE_GRANULARITY;
     Entity::update_many()
         .col_expr(Column::LastUsedAt, Expr::value(now))
-        .filter(Column::Id.eq(session.id))
+        .filter(Column::Id.is_in(session_ids))
         .filter(
             Column::LastUsedAt
                 .is_null()

@@ -7,14 +7,12 @@ use std::{collections::HashSet, time::Duration};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, ExprTrait, JoinType,
-    QueryFilter, QuerySelect, Statement, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, QueryFilter, Statement,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use super::{AppContext, ServiceError, ServiceResult, devices::LAST_USE_GRANULARITY};
-use crate::domain::{Lifecycle, Site};
+use super::{AppContext, ServiceResult};
 
 /// The PostgreSQL channel every instance listens on.
 pub const CHANNEL: &str = "account_center_events";
@@ -163,59 +161,32 @@ pub async fn standing_sessions(
     session_ids: &[i64],
     now: DateTime<Utc>,
 ) -> ServiceResult<HashSet<i64>> {
-    use entity::{accounts, sessions};
-    let stale_before = now - LAST_USE_GRANULARITY;
     let mut standing = HashSet::with_capacity(session_ids.len());
     for chunk in session_ids.chunks(SESSIONS_PER_STATEMENT) {
-        let owner = sessions::Entity::belongs_to(accounts::Entity)
-            .from(sessions::Column::AccountId)
-            .to(accounts::Column::Id)
-            .into();
-        let found = sessions::Entity::find()
-            .select_also(accounts::Entity)
-            .join(JoinType::InnerJoin, owner)
-            .filter(sessions::Column::Id.is_in(chunk.iter().copied()))
+        let found = super::sessions::with_account()
+            .filter(entity::sessions::Column::Id.is_in(chunk.iter().copied()))
             .all(&ctx.db)
             .await?;
         let mut stale = Vec::new();
         for (session, account) in found {
             let Some(account) = account else { continue };
-            if session.revoked_at.is_some() || session.expires_at <= now {
-                continue;
-            }
-            // Read fail-closed: an unknown stored value ends the session's subscriptions.
-            let lifecycle = Lifecycle::from_stored("accounts.lifecycle", &account.lifecycle)
-                .and_then(|lifecycle| {
-                    Site::from_stored("accounts.site", &account.site).map(|_| lifecycle)
-                });
-            match lifecycle {
-                Ok(Lifecycle::Cancelled) => continue,
-                Ok(_) => {}
+            // An unknown stored value ends the session's subscriptions.
+            match super::sessions::standing_site(&session, &account, now) {
+                Ok(Some(_)) => {}
+                Ok(None) => continue,
                 Err(err) => {
-                    let err = ServiceError::from(err);
                     tracing::error!(session = session.id, error = %err, "a live session's account is unreadable");
                     continue;
                 }
             }
             standing.insert(session.id);
-            if session.last_used_at.is_none_or(|at| at <= stale_before) {
+            if super::devices::is_stale(&session, now) {
                 stale.push(session.id);
             }
         }
         if !stale.is_empty() {
-            // As `devices::note_use`: only rows still stale are written.
-            let noted = sessions::Entity::update_many()
-                .col_expr(sessions::Column::LastUsedAt, Expr::value(now))
-                .filter(sessions::Column::Id.is_in(stale))
-                .filter(
-                    sessions::Column::LastUsedAt
-                        .is_null()
-                        .or(sessions::Column::LastUsedAt.lte(stale_before)),
-                )
-                .exec(&ctx.db)
-                .await;
             // A missed note of use is no reason to end a subscription.
-            if let Err(err) = noted {
+            if let Err(err) = super::devices::note_use_of(&ctx.db, stale, now).await {
                 tracing::warn!(error = %err, "could not note live sessions' use");
             }
         }

@@ -99,6 +99,34 @@ pub struct SignedIn {
     pub session: entity::sessions::Model,
 }
 
+/// Sessions with their root account rows.
+pub fn with_account() -> sea_orm::SelectTwo<entity::sessions::Entity, entity::accounts::Entity> {
+    use entity::{accounts, sessions};
+    let owner = sessions::Entity::belongs_to(accounts::Entity)
+        .from(sessions::Column::AccountId)
+        .to(accounts::Column::Id)
+        .into();
+    sessions::Entity::find()
+        .select_also(accounts::Entity)
+        .join(JoinType::InnerJoin, owner)
+}
+
+/// Whether a session still stands: not revoked, not expired, its account not cancelled.
+/// Its account's site when it does. Read fail-closed: an unknown stored value is an
+/// error, never an active account.
+pub fn standing_site(
+    session: &entity::sessions::Model,
+    account: &entity::accounts::Model,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<Site>> {
+    if session.revoked_at.is_some() || session.expires_at <= now {
+        return Ok(None);
+    }
+    let lifecycle = Lifecycle::from_stored("accounts.lifecycle", &account.lifecycle)?;
+    let site = Site::from_stored("accounts.site", &account.site)?;
+    Ok((lifecycle != Lifecycle::Cancelled).then_some(site))
+}
+
 /// The principal a bearer token or cookie stands for, with its root account row (one
 /// statement, and a second at most once a minute to note the session's use, LOG-10);
 /// `None` when the session is unknown, expired, revoked, or its account can no longer
@@ -108,29 +136,16 @@ pub async fn authenticate(
     token: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<SignedIn>> {
-    use entity::{accounts, sessions};
-    let owner = sessions::Entity::belongs_to(accounts::Entity)
-        .from(sessions::Column::AccountId)
-        .to(accounts::Column::Id)
-        .into();
-    let found = sessions::Entity::find()
-        .select_also(accounts::Entity)
-        .join(JoinType::InnerJoin, owner)
-        .filter(sessions::Column::TokenHash.eq(crypto::token_hash(token)))
+    let found = with_account()
+        .filter(entity::sessions::Column::TokenHash.eq(crypto::token_hash(token)))
         .one(&ctx.db)
         .await?;
     let Some((session, Some(account))) = found else {
         return Ok(None);
     };
-    if session.revoked_at.is_some() || session.expires_at <= now {
+    let Some(site) = standing_site(&session, &account, now)? else {
         return Ok(None);
-    }
-    // Read fail-closed: an unknown stored value is an error, never an active account.
-    let lifecycle = Lifecycle::from_stored("accounts.lifecycle", &account.lifecycle)?;
-    let site = Site::from_stored("accounts.site", &account.site)?;
-    if lifecycle == Lifecycle::Cancelled {
-        return Ok(None);
-    }
+    };
     let principal = Principal {
         account_id: account.id,
         account_number: account.account_number.clone(),
