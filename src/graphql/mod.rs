@@ -3,6 +3,7 @@
 pub mod connection;
 pub mod context;
 pub mod errors;
+pub mod flat;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;

@@ -18,6 +18,7 @@ mod collaborators;
 mod console_page;
 mod cors;
 mod demo;
+mod flat_nodes;
 mod http;
 mod i18n;
 mod instances;

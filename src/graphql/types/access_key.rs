@@ -1,12 +1,17 @@
 //! The `AccessKey` type (SUB-05): the SecretId and state; the secret is never shown again.
 
 use crate::graphql::scalars::Timestamp;
-use async_graphql::{ID, SimpleObject};
+use async_graphql::{
+    Context, ID, ScalarType, ServerError, SimpleObject, Value, resolver_utils::enum_value,
+};
 
 use super::enums::AccessKeyStatus;
 use crate::{
     domain::{enums::UnknownStoredValue, member},
-    graphql::node::{NodeKind, encode},
+    graphql::{
+        flat::FlatObject,
+        node::{NodeKind, encode},
+    },
 };
 
 /// An API access key of the root account or of a sub-user.
@@ -33,5 +38,25 @@ impl TryFrom<entity::access_keys::Model> for AccessKey {
             created_at: m.created_at.into(),
             last_used_at: m.last_used_at.map(Into::into),
         })
+    }
+}
+
+impl FlatObject for AccessKey {
+    fn flat_field(
+        &self,
+        ctx: &Context<'_>,
+        _: &mut Vec<ServerError>,
+    ) -> Option<async_graphql::Result<Value>> {
+        Some(Ok(match ctx.item.node.name.node.as_str() {
+            "id" => self.id.to_value(),
+            "secretId" => Value::from(&self.secret_id),
+            "status" => enum_value(self.status),
+            "createdAt" => self.created_at.to_value(),
+            "lastUsedAt" => self
+                .last_used_at
+                .as_ref()
+                .map_or(Value::Null, ScalarType::to_value),
+            _ => return None,
+        }))
     }
 }

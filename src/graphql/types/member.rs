@@ -5,7 +5,9 @@
 use std::{borrow::Cow, collections::HashMap};
 
 use crate::graphql::scalars::Timestamp;
-use async_graphql::{Context, ID, Object};
+use async_graphql::{
+    Context, ID, Object, ScalarType, ServerError, Value, resolver_utils::enum_value,
+};
 
 use super::{
     access_key::AccessKey,
@@ -19,6 +21,7 @@ use crate::{
     graphql::{
         context,
         errors::top_level,
+        flat::{self, FlatObject},
         loaders::{
             AccessKeysBySubUser, AccountById, Cached, MfaDeviceByPrincipal, ProjectsBySubUser,
             load_failed,
@@ -126,6 +129,18 @@ impl SubUser {
         }
     }
 
+    fn masked_email(&self) -> Option<String> {
+        self.email.as_deref().map(masking::mask_email)
+    }
+
+    fn masked_phone(&self) -> Option<String> {
+        self.phone.as_deref().map(masking::mask_phone)
+    }
+
+    fn categories(&self) -> impl ExactSizeIterator<Item = MessageCategory> + '_ {
+        self.message_categories.iter().copied().map(Into::into)
+    }
+
     /// The root account's objects hang off a member only for principals inside it.
     fn inside(&self) -> async_graphql::Result<()> {
         if self.seen_from_outside {
@@ -213,12 +228,12 @@ impl SubUser {
 
     /// Masked.
     async fn email(&self) -> Option<String> {
-        self.email.as_deref().map(masking::mask_email)
+        self.masked_email()
     }
 
     /// Masked.
     async fn phone(&self) -> Option<String> {
-        self.phone.as_deref().map(masking::mask_phone)
+        self.masked_phone()
     }
 
     async fn console_login(&self) -> bool {
@@ -227,11 +242,7 @@ impl SubUser {
 
     /// The categories of notice it receives (NTF-03).
     async fn message_categories(&self) -> Vec<MessageCategory> {
-        self.message_categories
-            .iter()
-            .copied()
-            .map(Into::into)
-            .collect()
+        self.categories().collect()
     }
 
     /// Must change its password at the next sign-in (REC-02).
@@ -310,6 +321,43 @@ impl SubUser {
             .map_err(load_failed)?
             .unwrap_or_default();
         read_all(rows, Project::try_from).map(Cow::Owned)
+    }
+}
+
+/// A page's member answers from what the page prefetched; a relation it did not, the
+/// root's `account`, and anything asked from outside the root account go the usual way.
+impl FlatObject for SubUser {
+    fn flat_field(
+        &self,
+        ctx: &Context<'_>,
+        errors: &mut Vec<ServerError>,
+    ) -> Option<async_graphql::Result<Value>> {
+        let related = || (!self.seen_from_outside).then_some(&self.related);
+        Some(Ok(match ctx.item.node.name.node.as_str() {
+            "id" => self.id.to_value(),
+            "kind" => enum_value(SubUserKind::from(self.kind)),
+            "name" => Value::from(&self.name),
+            "remark" => Value::from(self.remark.as_deref()),
+            "email" => Value::from(self.masked_email()),
+            "phone" => Value::from(self.masked_phone()),
+            "consoleLogin" => Value::Boolean(self.console_login),
+            "messageCategories" => Value::List(self.categories().map(enum_value).collect()),
+            "passwordChangeRequired" => Value::Boolean(self.password_change_required),
+            "createdAt" => self.created_at.to_value(),
+            "mfaDevice" => {
+                let device = related()?.mfa_device.as_ref()?;
+                flat::optional(ctx, device.as_ref(), errors)?
+            }
+            "accessKeys" => match related()?.access_keys.as_ref()? {
+                Ok(keys) => flat::list(ctx, keys.iter(), errors)?,
+                Err(e) => return Some(Err(top_level((*e).into()))),
+            },
+            "projects" => match related()?.projects.as_ref()? {
+                Ok(projects) => flat::list(ctx, projects.iter(), errors)?,
+                Err(e) => return Some(Err(top_level((*e).into()))),
+            },
+            _ => return None,
+        }))
     }
 }
 

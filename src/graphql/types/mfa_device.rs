@@ -1,11 +1,16 @@
 //! The `MfaDevice` type (MFA-01): which kind, the hardware serial; never the secret.
 
 use crate::graphql::scalars::Timestamp;
-use async_graphql::{ID, SimpleObject};
+use async_graphql::{
+    Context, ID, ScalarType, ServerError, SimpleObject, Value, resolver_utils::enum_value,
+};
 
 use super::enums::MfaDeviceKind;
 use crate::{
-    graphql::node::{NodeKind, encode},
+    graphql::{
+        flat::FlatObject,
+        node::{NodeKind, encode},
+    },
     service::finders::DeviceView,
 };
 
@@ -33,5 +38,25 @@ impl MfaDevice {
             bound_at: device.bound_at.into(),
             last_used_at: device.last_used_at.map(Into::into),
         }
+    }
+}
+
+impl FlatObject for MfaDevice {
+    fn flat_field(
+        &self,
+        ctx: &Context<'_>,
+        _: &mut Vec<ServerError>,
+    ) -> Option<async_graphql::Result<Value>> {
+        Some(Ok(match ctx.item.node.name.node.as_str() {
+            "id" => self.id.to_value(),
+            "kind" => enum_value(self.kind),
+            "serialNumber" => Value::from(self.serial_number.as_deref()),
+            "boundAt" => self.bound_at.to_value(),
+            "lastUsedAt" => self
+                .last_used_at
+                .as_ref()
+                .map_or(Value::Null, ScalarType::to_value),
+            _ => return None,
+        }))
     }
 }

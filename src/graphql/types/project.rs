@@ -1,7 +1,9 @@
 //! The `Project` type (PRJ-01..04) and its members connection.
 
 use crate::graphql::scalars::Timestamp;
-use async_graphql::{Context, ID, Object};
+use async_graphql::{
+    Context, ID, Object, ScalarType, ServerError, Value, resolver_utils::enum_value,
+};
 
 use super::{enums::ProjectStatus, member::SubUser};
 use crate::{
@@ -10,6 +12,7 @@ use crate::{
         connection::{Conn, connection, page_complexity, page_request, wants_total},
         context,
         errors::top_level,
+        flat::{Flat, FlatObject},
         node::{NodeKind, encode},
     },
     service::projects,
@@ -79,7 +82,7 @@ impl Project {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Conn<SubUser>> {
+    ) -> async_graphql::Result<Conn<Flat<SubUser>>> {
         let request = page_request(first, after)?;
         let page = projects::members_of(
             &context::app(ctx).db,
@@ -91,6 +94,27 @@ impl Project {
         .await
         .map_err(top_level)?;
         let mut related = super::member::prefetch(ctx, &page.rows).await?;
-        connection(page, request, |m| m.id, |m| related.member(m))
+        connection(page, request, |m| m.id, |m| related.member(m).map(Flat))
+    }
+}
+
+impl FlatObject for Project {
+    fn flat_field(
+        &self,
+        ctx: &Context<'_>,
+        _: &mut Vec<ServerError>,
+    ) -> Option<async_graphql::Result<Value>> {
+        Some(Ok(match ctx.item.node.name.node.as_str() {
+            "id" => self.id.to_value(),
+            "name" => Value::from(&self.name),
+            "description" => Value::from(self.description.as_deref()),
+            "status" => enum_value(ProjectStatus::from(self.status)),
+            "createdAt" => self.created_at.to_value(),
+            "disabledAt" => self
+                .disabled_at
+                .as_ref()
+                .map_or(Value::Null, ScalarType::to_value),
+            _ => return None,
+        }))
     }
 }
