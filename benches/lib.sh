@@ -3,7 +3,8 @@
 #
 # Env: MEMBERS=1000 (members of the big root), FIRST=100 (members the page shows),
 #      PORT=8091, PG_ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres,
-#      SERVER_ARGS (extra server flags)
+#      SERVER_ARGS (extra server flags), BUILD=0 (use the binaries as built: to measure a
+#      variant built by hand without the bench harness being rebuilt for it)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=${BENCH_DIR:-$ROOT/../shared/bench}
@@ -28,6 +29,7 @@ trap 'stop_server; rm -f "$QUERY"' EXIT
 
 build() {
     cd "$ROOT"
+    [[ ${BUILD:-1} == 0 ]] && return
     cargo build -q --release --bin account-center
     cargo bench -q --bench console_page --no-run 2>/dev/null
 }
