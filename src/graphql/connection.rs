@@ -1,14 +1,18 @@
 //! Relay connections: keyset pages with opaque cursors and a `totalCount`.
 
 use async_graphql::{
-    SimpleObject,
+    Context, ServerError, SimpleObject, Value,
     connection::{
         Connection, DefaultConnectionName, DefaultEdgeName, DisableNodesField, Edge, EmptyFields,
+        PageInfo,
     },
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use super::errors::{bad_input, top_level};
+use super::{
+    errors::{bad_input, top_level},
+    flat::{self, FlatObject},
+};
 use crate::service::{Page, ServiceError};
 
 /// Extra fields of every connection.
@@ -116,6 +120,62 @@ where
         conn.edges.push(Edge::new(cursor, node));
     }
     Ok(conn)
+}
+
+/// A page of flat items answers whole in the same walk: its edges, their cursors, its
+/// page info and total, as async-graphql's `Connection` would (`tests/api/flat_nodes.rs`
+/// compares the two).
+impl<N: FlatObject> FlatObject for Conn<N> {
+    fn flat_field(
+        &self,
+        ctx: &Context<'_>,
+        errors: &mut Vec<ServerError>,
+    ) -> Option<async_graphql::Result<Value>> {
+        Some(Ok(match ctx.item.node.name.node.as_str() {
+            "edges" => flat::list(ctx, self.edges.iter(), errors)?,
+            "pageInfo" => {
+                let info = PageInfo {
+                    has_previous_page: self.has_previous_page,
+                    has_next_page: self.has_next_page,
+                    start_cursor: self.edges.first().map(|edge| edge.cursor.clone()),
+                    end_cursor: self.edges.last().map(|edge| edge.cursor.clone()),
+                };
+                flat::optional(ctx, Some(&info), errors)?
+            }
+            "totalCount" => Value::Number(self.additional_fields.total_count.into()),
+            _ => return None,
+        }))
+    }
+}
+
+impl<N: FlatObject> FlatObject for Edge<String, N, EmptyFields> {
+    fn flat_field(
+        &self,
+        ctx: &Context<'_>,
+        errors: &mut Vec<ServerError>,
+    ) -> Option<async_graphql::Result<Value>> {
+        Some(Ok(match ctx.item.node.name.node.as_str() {
+            "node" => flat::optional(ctx, Some(&self.node), errors)?,
+            "cursor" => Value::from(&self.cursor),
+            _ => return None,
+        }))
+    }
+}
+
+impl FlatObject for PageInfo {
+    fn flat_field(
+        &self,
+        ctx: &Context<'_>,
+        _: &mut Vec<ServerError>,
+    ) -> Option<async_graphql::Result<Value>> {
+        Some(Ok(match ctx.item.node.name.node.as_str() {
+            "hasPreviousPage" => Value::Boolean(self.has_previous_page),
+            "hasNextPage" => Value::Boolean(self.has_next_page),
+            "startCursor" => Value::from(self.start_cursor.as_deref()),
+            "endCursor" => Value::from(self.end_cursor.as_deref()),
+            _ => return None,
+        }))
+    }
 }
 
 #[cfg(test)]

@@ -258,9 +258,65 @@ async fn an_unreadable_stored_value_fails_the_same_field_both_ways(app: TestApp)
     both_ways(&app, &seeded, &fragments, json!({})).await;
 }
 
+/// A page's own fields (edges, cursors, page info, total, type names) answer alike whether
+/// the page answers in one walk or, because an item asks for more, the usual way.
+async fn a_page_answers_its_cursors_and_counts_alike_either_way(app: TestApp) {
+    let seeded = seed(&app.db, SHAPE).await.unwrap();
+    let page = |members: &'static str, projects: &'static str, after: Value| {
+        let (app, token) = (app.clone(), seeded.token.clone());
+        async move {
+            let out = app
+                .gql_as(
+                    Some(&token),
+                    &format!(
+                        "query($after: String) {{ viewer {{ account {{
+                            subUsers(first: 7, after: $after) {{ __typename totalCount
+                                pageInfo {{ __typename hasPreviousPage hasNextPage startCursor endCursor }}
+                                edges {{ __typename cursor node {{ name {members} }} }} }}
+                            projects(first: 4, after: $after, includeDisabled: true) {{ totalCount
+                                pageInfo {{ hasPreviousPage hasNextPage startCursor endCursor }}
+                                edges {{ cursor node {{ name {projects} }} }} }} }} }} }}"
+                    ),
+                    json!({ "after": after }),
+                )
+                .await;
+            assert!(out["errors"].is_null(), "{out}");
+            out["data"]["viewer"]["account"].clone()
+        }
+    };
+    let strip = |mut account: Value| {
+        for list in ["subUsers", "projects"] {
+            for edge in account[list]["edges"].as_array_mut().unwrap() {
+                let node = edge["node"].as_object_mut().unwrap();
+                node.remove("account");
+                node.remove("members");
+            }
+        }
+        account
+    };
+    let mut after = Value::Null;
+    for _ in 0..3 {
+        let flat = page("", "", after.clone()).await;
+        let usual = strip(
+            page(
+                "account { accountId }",
+                "members(first: 1) { totalCount }",
+                after.clone(),
+            )
+            .await,
+        );
+        assert_eq!(flat, usual);
+        assert_eq!(flat["subUsers"]["totalCount"], 40);
+        assert_eq!(flat["subUsers"]["edges"].as_array().unwrap().len(), 7);
+        after = flat["subUsers"]["pageInfo"]["endCursor"].clone();
+        assert!(after.is_string(), "{flat}");
+    }
+}
+
 db_test!(
     every_field_of_a_page_item_answers_as_its_node_does,
     fragments_aliases_repeated_keys_and_directives_answer_alike,
     an_item_asking_for_more_than_the_page_loaded_answers_alike,
     an_unreadable_stored_value_fails_the_same_field_both_ways,
+    a_page_answers_its_cursors_and_counts_alike_either_way,
 );

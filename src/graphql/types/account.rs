@@ -294,7 +294,7 @@ impl Account {
         after: Option<String>,
         kind: Option<SubUserKind>,
         search: Option<String>,
-    ) -> async_graphql::Result<Conn<Flat<SubUser>>> {
+    ) -> async_graphql::Result<Flat<Conn<SubUser>>> {
         let request = page_request(first, after)?;
         let filter = MemberFilter {
             kind: kind.map(Into::into),
@@ -311,7 +311,7 @@ impl Account {
         .await
         .map_err(top_level)?;
         let mut related = member::prefetch(ctx, &page.rows).await?;
-        connection(page, request, |m| m.id, |m| related.member(m).map(Flat))
+        connection(page, request, |m| m.id, |m| related.member(m)).map(Flat)
     }
 
     /// Projects in creation order; disabled ones only when asked (PRJ-03).
@@ -322,7 +322,7 @@ impl Account {
         first: Option<i32>,
         after: Option<String>,
         #[graphql(default_with = "Some(false)")] include_disabled: Option<bool>,
-    ) -> async_graphql::Result<Conn<Flat<Project>>> {
+    ) -> async_graphql::Result<Flat<Conn<Project>>> {
         let request = page_request(first, after)?;
         let page = service::projects::list(
             &context::app(ctx).db,
@@ -334,7 +334,7 @@ impl Account {
         )
         .await
         .map_err(top_level)?;
-        connection(page, request, |p| p.id, |p| Project::try_from(p).map(Flat))
+        connection(page, request, |p| p.id, Project::try_from).map(Flat)
     }
 
     /// The newest cancellation request: in cooling-off, withdrawn or completed (CAN-02).

@@ -82,7 +82,7 @@ impl Project {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Conn<Flat<SubUser>>> {
+    ) -> async_graphql::Result<Flat<Conn<SubUser>>> {
         let request = page_request(first, after)?;
         let page = projects::members_of(
             &context::app(ctx).db,
@@ -94,7 +94,7 @@ impl Project {
         .await
         .map_err(top_level)?;
         let mut related = super::member::prefetch(ctx, &page.rows).await?;
-        connection(page, request, |m| m.id, |m| related.member(m).map(Flat))
+        connection(page, request, |m| m.id, |m| related.member(m)).map(Flat)
     }
 }
 
