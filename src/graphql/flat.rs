@@ -1,13 +1,14 @@
-//! Page items whose fields are values already in memory, answered in one walk of the selection.
+//! Pages whose fields are values already in memory, answered in one walk of the selection.
 //!
 //! async-graphql resolves every field of an object as a boxed future of its own and merges
 //! the answers into the response map, hashing each key twice: on the console page that is
-//! about 1,500 futures for values a page prefetch has already put in memory, and the larger
-//! part of the server's instructions per page. A `Flat<T>` node answers, in one synchronous
-//! pass, every field its `FlatObject` has at hand; when the selection names one that it has
-//! not (a field that loads, or a relation not prefetched), the whole object goes the usual
-//! way instead, so the result never depends on which path ran (`tests/api/flat_nodes.rs`
-//! compares the two for every field of every flat type).
+//! about 1,700 futures for values the page's prefetch has already put in memory, and the
+//! larger part of the server's instructions per page. A `Flat<T>` (a page: its edges, their
+//! members or projects, and what those prefetched) answers, in one synchronous pass, every
+//! field its `FlatObject` has at hand; when the selection names one it has not (a field
+//! that loads, or a relation not prefetched), the whole page goes the usual way instead, so
+//! the answer never depends on which path ran (`tests/api/flat_nodes.rs` compares the two
+//! for every field of every flat type).
 
 use std::borrow::Cow;
 
@@ -30,7 +31,7 @@ pub trait FlatObject: OutputType {
     ) -> Option<async_graphql::Result<Value>>;
 }
 
-/// A page item answered by its `FlatObject` when it can be; the schema sees `T` itself.
+/// A value answered by its `FlatObject` when it can be; the schema sees `T` itself.
 pub struct Flat<T>(pub T);
 
 impl<T: FlatObject> OutputType for Flat<T> {
