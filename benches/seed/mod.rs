@@ -288,9 +288,15 @@ pub async fn seed(db: &DatabaseConnection, shape: Shape) -> Result<Seeded, DbErr
     }
 
     let token = format!("bench-session-{}", mix(42));
+    console_session(root_id, &token).insert(db).await?;
+    Ok(Seeded { root_id, token })
+}
+
+/// A console session of the root account `account_id` under `token`.
+fn console_session(account_id: i64, token: &str) -> entity::sessions::ActiveModel {
     entity::sessions::ActiveModel {
-        token_hash: Set(account_center::crypto::token_hash(&token)),
-        account_id: Set(root_id),
+        token_hash: Set(account_center::crypto::token_hash(token)),
+        account_id: Set(account_id),
         sub_user_id: Set(None),
         created_at: Set(at(0)),
         // The seed's clock is fixed in 2025; the session must outlive any benchmark run.
@@ -300,9 +306,6 @@ pub async fn seed(db: &DatabaseConnection, shape: Shape) -> Result<Seeded, DbErr
         user_agent: Set(None),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(Seeded { root_id, token })
 }
 
 /// The live-consoles shape (issue 20): `accounts` root accounts (IDs from 1) with
@@ -333,18 +336,7 @@ pub async fn seed_sessions(
                 "live-{account_id}-{n}-{:016x}",
                 mix(((account_id as u64) << 32) | n as u64)
             );
-            rows.push(entity::sessions::ActiveModel {
-                token_hash: Set(account_center::crypto::token_hash(&token)),
-                account_id: Set(account_id),
-                sub_user_id: Set(None),
-                created_at: Set(at(0)),
-                // As `seed`'s session: the seed's clock is fixed in 2025.
-                expires_at: Set(at(0) + TimeDelta::days(365 * 100)),
-                revoked_at: Set(None),
-                client_address: Set(None),
-                user_agent: Set(None),
-                ..Default::default()
-            });
+            rows.push(console_session(account_id, &token));
             tokens.push((account_id, token));
         }
     }

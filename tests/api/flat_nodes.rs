@@ -94,8 +94,8 @@ async fn both_ways(app: &TestApp, seeded: &Seeded, fragments: &str, variables: V
         )
         .await;
     assert_eq!(
-        errors_by_item(&page, 4),
-        errors_by_item(&nodes, 1),
+        errors_by_item(&page, ON_A_PAGE),
+        errors_by_item(&nodes, IN_NODES),
         "page: {page}\nnodes: {nodes}"
     );
     let account = &page["data"]["viewer"]["account"];
@@ -116,20 +116,37 @@ async fn both_ways(app: &TestApp, seeded: &Seeded, fragments: &str, variables: V
     }
 }
 
-/// Each error as (code, item index, path below the item); `index_at` is where the item's
-/// index stands in the path (`viewer.account.subUsers.edges.<i>.node`, `nodes.<i>`).
-fn errors_by_item(out: &Value, index_at: usize) -> Vec<(Value, Value, Value)> {
+/// Where an item stands in an error's path: the index of its position in the list, and
+/// where the path below the item starts.
+struct ItemInPath {
+    index_at: usize,
+    below_from: usize,
+}
+
+/// `viewer.account.subUsers.edges.<i>.node.…`
+const ON_A_PAGE: ItemInPath = ItemInPath {
+    index_at: 4,
+    below_from: 6,
+};
+
+/// `nodes.<i>.…`
+const IN_NODES: ItemInPath = ItemInPath {
+    index_at: 1,
+    below_from: 2,
+};
+
+/// Each error as (code, item index, path below the item).
+fn errors_by_item(out: &Value, item: ItemInPath) -> Vec<(Value, Value, Value)> {
     let mut found: Vec<(Value, Value, Value)> = out["errors"]
         .as_array()
         .into_iter()
         .flatten()
         .map(|e| {
             let path = e["path"].as_array().cloned().unwrap_or_default();
-            let below = index_at + if index_at == 4 { 2 } else { 1 };
             (
                 e["extensions"]["code"].clone(),
-                path.get(index_at).cloned().unwrap_or(Value::Null),
-                json!(path.iter().skip(below).collect::<Vec<_>>()),
+                path.get(item.index_at).cloned().unwrap_or(Value::Null),
+                json!(path.iter().skip(item.below_from).collect::<Vec<_>>()),
             )
         })
         .collect();
@@ -248,7 +265,7 @@ async fn an_unreadable_stored_value_fails_the_same_field_both_ways(app: TestApp)
             json!({}),
         )
         .await;
-    let errors = errors_by_item(&page, 4);
+    let errors = errors_by_item(&page, ON_A_PAGE);
     assert_eq!(errors.len(), 1, "{page}");
     assert_eq!(errors[0].0, "INTERNAL", "{page}");
     assert_eq!(errors[0].2, json!(["accessKeys"]), "{page}");
