@@ -4,7 +4,9 @@
 # Env: MEMBERS=1000 (members of the big root), FIRST=100 (members the page shows),
 #      PORT=8091, PG_ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres,
 #      SERVER_ARGS (extra server flags), BUILD=0 (use the binaries as built: to measure a
-#      variant built by hand without the bench harness being rebuilt for it)
+#      variant built by hand without the bench harness being rebuilt for it),
+#      SEEDER=path (the seeder as built, target/release/deps/console_page-*: with BUILD=0,
+#      the seed step then does not rebuild it either after a change to src/)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=${BENCH_DIR:-$ROOT/../shared/bench}
@@ -50,7 +52,13 @@ fresh_database() {
 }
 
 # seed: the anchor's shape with MEMBERS members; sets TOKEN (the big root's session).
-seed() { TOKEN=$(cd "$ROOT" && cargo bench -q --bench console_page -- seed "$DB_URL" "$MEMBERS"); }
+seed() {
+    if [[ -n ${SEEDER:-} ]]; then
+        TOKEN=$("$SEEDER" seed "$DB_URL" "$MEMBERS")
+    else
+        TOKEN=$(cd "$ROOT" && cargo bench -q --bench console_page -- seed "$DB_URL" "$MEMBERS")
+    fi
+}
 
 # start_server [WRAPPER...]: the release server on DB_URL (under WRAPPER, e.g. valgrind).
 start_server() {

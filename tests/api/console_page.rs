@@ -218,8 +218,33 @@ async fn nodes_are_read_in_one_batch_per_kind(app: TestApp) {
     assert_eq!(out["data"]["nodes"], json!([null, null]), "{out}");
 }
 
+/// PostgreSQL plans each statement once per connection, not on every execution: left to
+/// choose, it replanned the page's hundred-ID lists each time, which cost more than running
+/// them. SQLite prepares once and has no such choice; there the page still has to answer.
+async fn statements_are_planned_once_per_connection(app: TestApp) {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let seeded = seed(&app.db, Shape::ANCHOR).await.unwrap();
+    let (page, _) = load_page(&app, &seeded).await;
+    assert_eq!(page["subUsers"]["totalCount"], 1000);
+    if app.db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    // Every connection of the pool, not only one: they are all busy at once here.
+    let shows = (0..16).map(|_| {
+        app.db.query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_setting('plan_cache_mode') AS mode, pg_sleep(0.05)::text AS slept",
+        ))
+    });
+    for row in futures::future::join_all(shows).await {
+        let mode: String = row.unwrap().unwrap().try_get("", "mode").unwrap();
+        assert_eq!(mode, "force_generic_plan");
+    }
+}
+
 db_test!(
     console_page_costs_the_same_for_ten_and_a_thousand_members,
     console_page_shows_the_seeded_account,
     nodes_are_read_in_one_batch_per_kind,
+    statements_are_planned_once_per_connection,
 );

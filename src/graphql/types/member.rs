@@ -167,12 +167,13 @@ pub async fn prefetch(
         if !node.field("mfaDevice").exists() {
             return Ok(None);
         }
+        // Found by sub-user, matched back by principal key: a device is shown on the member
+        // whose principal it was bound to, or on none.
         let by_key: HashMap<String, i64> = rows
             .iter()
             .map(|m| (principal_key(m.account_id, Some(m.id)), m.id))
             .collect();
-        let keys: Vec<String> = by_key.keys().cloned().collect();
-        let devices = finders::devices_of_principals(db, &keys).await?;
+        let devices = finders::devices_of_sub_users(db, &ids).await?;
         Ok(Some(
             devices
                 .into_iter()
