@@ -5,6 +5,7 @@
 #      PORT=8091, PG_ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres,
 #      SERVER_ARGS (extra server flags), BUILD=0 (use the binaries as built: to measure a
 #      variant built by hand without the bench harness being rebuilt for it),
+#      SERVER_BIN=path (another build of the server, e.g. a copy of an earlier commit's),
 #      SEEDER=path (the seeder as built, target/release/deps/console_page-*: with BUILD=0,
 #      the seed step then does not rebuild it either after a change to src/)
 
@@ -62,7 +63,7 @@ seed() {
 
 # start_server [WRAPPER...]: the release server on DB_URL (under WRAPPER, e.g. valgrind).
 start_server() {
-    RUST_LOG=${RUST_LOG:-warn} "$@" "$ROOT/target/release/account-center" serve --database-url "$DB_URL" \
+    RUST_LOG=${RUST_LOG:-warn} "$@" "${SERVER_BIN:-$ROOT/target/release/account-center}" serve --database-url "$DB_URL" \
         --listen "127.0.0.1:$PORT" --ops-token "$OPS_TOKEN" --scheduler-interval-secs 3600 \
         ${SERVER_ARGS:-} &
     SERVER_PID=$!
