@@ -229,7 +229,7 @@ async fn statements_are_planned_once_per_connection(app: TestApp) {
     if app.db.get_database_backend() != DbBackend::Postgres {
         return;
     }
-    // Every connection of the pool, not only one: they are all busy at once here.
+    // Sixteen at once, more than the pool holds: every pooled connection answers some.
     let shows = (0..16).map(|_| {
         app.db.query_one_raw(Statement::from_string(
             DbBackend::Postgres,
