@@ -128,10 +128,11 @@ where
 impl<N: FlatObject> FlatObject for Conn<N> {
     fn flat_field(
         &self,
+        name: &str,
         ctx: &Context<'_>,
         errors: &mut Vec<ServerError>,
     ) -> Option<async_graphql::Result<Value>> {
-        Some(Ok(match ctx.item.node.name.node.as_str() {
+        Some(Ok(match name {
             "edges" => flat::list(ctx, self.edges.iter(), errors)?,
             "pageInfo" => {
                 let info = PageInfo {
@@ -151,10 +152,11 @@ impl<N: FlatObject> FlatObject for Conn<N> {
 impl<N: FlatObject> FlatObject for Edge<String, N, EmptyFields> {
     fn flat_field(
         &self,
+        name: &str,
         ctx: &Context<'_>,
         errors: &mut Vec<ServerError>,
     ) -> Option<async_graphql::Result<Value>> {
-        Some(Ok(match ctx.item.node.name.node.as_str() {
+        Some(Ok(match name {
             "node" => flat::optional(ctx, Some(&self.node), errors)?,
             "cursor" => Value::from(&self.cursor),
             _ => return None,
@@ -165,10 +167,11 @@ impl<N: FlatObject> FlatObject for Edge<String, N, EmptyFields> {
 impl FlatObject for PageInfo {
     fn flat_field(
         &self,
-        ctx: &Context<'_>,
+        name: &str,
+        _: &Context<'_>,
         _: &mut Vec<ServerError>,
     ) -> Option<async_graphql::Result<Value>> {
-        Some(Ok(match ctx.item.node.name.node.as_str() {
+        Some(Ok(match name {
             "hasPreviousPage" => Value::Boolean(self.has_previous_page),
             "hasNextPage" => Value::Boolean(self.has_next_page),
             "startCursor" => Value::from(self.start_cursor.as_deref()),

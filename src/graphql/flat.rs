@@ -13,7 +13,8 @@
 use std::borrow::Cow;
 
 use async_graphql::{
-    Context, ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
+    Context, ContextSelectionSet, Name, OutputType, Positioned, ScalarType, ServerError,
+    ServerResult, Value,
     indexmap::{IndexMap, map::Entry},
     parser::types::{Field, Selection, SelectionSet},
     registry::Registry,
@@ -21,14 +22,20 @@ use async_graphql::{
 
 /// An object type some of whose fields can be answered without waiting.
 pub trait FlatObject: OutputType {
-    /// The value of the field `ctx.item` names, or `None` when it is not at hand (the object
-    /// is then resolved the usual way). Objects below it are answered with `object`,
-    /// `optional` or `list`, which pass their errors on in `errors`.
+    /// The value of the field `name` (the one `ctx.item` stands at), or `None` when it is not
+    /// at hand (the object is then resolved the usual way). Objects below it are answered
+    /// with `object`, `optional` or `list`, which pass their errors on in `errors`.
     fn flat_field(
         &self,
+        name: &str,
         ctx: &Context<'_>,
         errors: &mut Vec<ServerError>,
     ) -> Option<async_graphql::Result<Value>>;
+}
+
+/// A nullable scalar's value: its own, or `null`.
+pub fn scalar_or_null<T: ScalarType>(value: Option<&T>) -> Value {
+    value.map_or(Value::Null, ScalarType::to_value)
 }
 
 /// A value answered by its `FlatObject` when it can be; the schema sees `T` itself.
@@ -86,7 +93,7 @@ pub fn object<T: FlatObject>(
         let value = if field.node.name.node == "__typename" {
             Value::String(root.introspection_type_name().into_owned())
         } else {
-            match root.flat_field(&ctx_field, errors)? {
+            match root.flat_field(field.node.name.node.as_str(), &ctx_field, errors)? {
                 Ok(value) => value,
                 Err(error) => {
                     errors.push(ctx_field.set_error_path(error.into_server_error(field.pos)));

@@ -9,7 +9,7 @@ use super::enums::AccessKeyStatus;
 use crate::{
     domain::{enums::UnknownStoredValue, member},
     graphql::{
-        flat::FlatObject,
+        flat::{self, FlatObject},
         node::{NodeKind, encode},
     },
 };
@@ -44,18 +44,16 @@ impl TryFrom<entity::access_keys::Model> for AccessKey {
 impl FlatObject for AccessKey {
     fn flat_field(
         &self,
-        ctx: &Context<'_>,
+        name: &str,
+        _: &Context<'_>,
         _: &mut Vec<ServerError>,
     ) -> Option<async_graphql::Result<Value>> {
-        Some(Ok(match ctx.item.node.name.node.as_str() {
+        Some(Ok(match name {
             "id" => self.id.to_value(),
             "secretId" => Value::from(&self.secret_id),
             "status" => enum_value(self.status),
             "createdAt" => self.created_at.to_value(),
-            "lastUsedAt" => self
-                .last_used_at
-                .as_ref()
-                .map_or(Value::Null, ScalarType::to_value),
+            "lastUsedAt" => flat::scalar_or_null(self.last_used_at.as_ref()),
             _ => return None,
         }))
     }

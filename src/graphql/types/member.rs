@@ -330,11 +330,12 @@ impl SubUser {
 impl FlatObject for SubUser {
     fn flat_field(
         &self,
+        name: &str,
         ctx: &Context<'_>,
         errors: &mut Vec<ServerError>,
     ) -> Option<async_graphql::Result<Value>> {
         let related = || (!self.seen_from_outside).then_some(&self.related);
-        Some(Ok(match ctx.item.node.name.node.as_str() {
+        Some(Ok(match name {
             "id" => self.id.to_value(),
             "kind" => enum_value(SubUserKind::from(self.kind)),
             "name" => Value::from(&self.name),

@@ -8,7 +8,7 @@ use async_graphql::{
 use super::enums::MfaDeviceKind;
 use crate::{
     graphql::{
-        flat::FlatObject,
+        flat::{self, FlatObject},
         node::{NodeKind, encode},
     },
     service::finders::DeviceView,
@@ -44,18 +44,16 @@ impl MfaDevice {
 impl FlatObject for MfaDevice {
     fn flat_field(
         &self,
-        ctx: &Context<'_>,
+        name: &str,
+        _: &Context<'_>,
         _: &mut Vec<ServerError>,
     ) -> Option<async_graphql::Result<Value>> {
-        Some(Ok(match ctx.item.node.name.node.as_str() {
+        Some(Ok(match name {
             "id" => self.id.to_value(),
             "kind" => enum_value(self.kind),
             "serialNumber" => Value::from(self.serial_number.as_deref()),
             "boundAt" => self.bound_at.to_value(),
-            "lastUsedAt" => self
-                .last_used_at
-                .as_ref()
-                .map_or(Value::Null, ScalarType::to_value),
+            "lastUsedAt" => flat::scalar_or_null(self.last_used_at.as_ref()),
             _ => return None,
         }))
     }

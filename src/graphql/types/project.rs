@@ -12,7 +12,7 @@ use crate::{
         connection::{Conn, connection, page_complexity, page_request, wants_total},
         context,
         errors::top_level,
-        flat::{Flat, FlatObject},
+        flat::{self, Flat, FlatObject},
         node::{NodeKind, encode},
     },
     service::projects,
@@ -101,19 +101,17 @@ impl Project {
 impl FlatObject for Project {
     fn flat_field(
         &self,
-        ctx: &Context<'_>,
+        name: &str,
+        _: &Context<'_>,
         _: &mut Vec<ServerError>,
     ) -> Option<async_graphql::Result<Value>> {
-        Some(Ok(match ctx.item.node.name.node.as_str() {
+        Some(Ok(match name {
             "id" => self.id.to_value(),
             "name" => Value::from(&self.name),
             "description" => Value::from(self.description.as_deref()),
             "status" => enum_value(ProjectStatus::from(self.status)),
             "createdAt" => self.created_at.to_value(),
-            "disabledAt" => self
-                .disabled_at
-                .as_ref()
-                .map_or(Value::Null, ScalarType::to_value),
+            "disabledAt" => flat::scalar_or_null(self.disabled_at.as_ref()),
             _ => return None,
         }))
     }
