@@ -14,7 +14,8 @@
 # once, SQL statements per page counted over 20 sequential requests, then RUNS load runs.
 # Every request resolves the page from the database (no response cache).
 # Prints one line per run (with the CPU time per request of the server and of PostgreSQL's
-# processes, from /proc: on PostgreSQL they share the machine) and a median line per backend:
+# processes, from /proc: on PostgreSQL they share the machine; server_kernel_ms is the
+# server's part spent in the kernel, its sockets) and a median line per backend:
 #   console_page backend=… members=… first=… rps=… p50_ms=… p99_ms=… sql_per_req=…
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,6 +27,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 field() { sed -nE "s/.*[[:space:]]$1=([^[:space:]]+).*/\1/p" <<<"$2" | head -1; }
 # CPU time (clock ticks) of one process, and of every PostgreSQL process on this machine.
 process_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+kernel_ticks() { awk '{ print $15 }' "/proc/$1/stat"; }
 postgres_ticks() {
     cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" { t += $14 + $15 } END { print t + 0 }'
 }
@@ -55,15 +57,17 @@ for backend in "${BACKENDS[@]}"; do
             AUTH_TOKEN=$TOKEN WARMUP_S=0 "$BENCH/load.sh" "$URL/graphql" "$QUERY" "$WARMUP" "$CONNECTIONS" >/dev/null \
                 || die "$backend: the warm-up failed (see $BENCH/out/load)"
         fi
-        server_before=$(process_ticks "$SERVER_PID") db_before=$(postgres_ticks)
+        server_before=$(process_ticks "$SERVER_PID") kernel_before=$(kernel_ticks "$SERVER_PID")
+        db_before=$(postgres_ticks)
         out=$(AUTH_TOKEN=$TOKEN WARMUP_S=0 "$BENCH/load.sh" "$URL/graphql" "$QUERY" "$DURATION" "$CONNECTIONS" | grep '^load:') \
             || die "$backend: the load run failed (see $BENCH/out/load)"
         server_ms=$(per_request "$server_before" "$(process_ticks "$SERVER_PID")" "$out")
+        kernel_ms=$(per_request "$kernel_before" "$(kernel_ticks "$SERVER_PID")" "$out")
         db_ms=$(per_request "$db_before" "$(postgres_ticks)" "$out")
         [[ $backend == postgres ]] || db_ms=in-process
         rps=$(field rps "$out") p50=$(field p50_ms "$out") p99=$(field p99_ms "$out")
-        printf 'console_page backend=%s members=%s first=%s run=%s rps=%s p50_ms=%s p99_ms=%s sql_per_req=%s body_bytes=%s server_cpu_ms=%s db_cpu_ms=%s\n' \
-            "$backend" "$MEMBERS" "$FIRST" "$run" "$rps" "$p50" "$p99" "$sql_per_req" "$bytes" "$server_ms" "$db_ms"
+        printf 'console_page backend=%s members=%s first=%s run=%s rps=%s p50_ms=%s p99_ms=%s sql_per_req=%s body_bytes=%s server_cpu_ms=%s server_kernel_ms=%s db_cpu_ms=%s\n' \
+            "$backend" "$MEMBERS" "$FIRST" "$run" "$rps" "$p50" "$p99" "$sql_per_req" "$bytes" "$server_ms" "$kernel_ms" "$db_ms"
         rps_all+=("$rps") p50_all+=("$p50") p99_all+=("$p99")
     done
     printf 'console_page backend=%s members=%s first=%s median_of=%s rps=%s p50_ms=%s p99_ms=%s sql_per_req=%s\n' \
