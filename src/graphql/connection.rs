@@ -3,8 +3,8 @@
 use async_graphql::{
     Context, ServerError, SimpleObject, Value,
     connection::{
-        Connection, DefaultConnectionName, DefaultEdgeName, DisableNodesField, Edge, EmptyFields,
-        PageInfo,
+        Connection, CursorType, DefaultConnectionName, DefaultEdgeName, DisableNodesField, Edge,
+        EmptyFields, PageInfo,
     },
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -23,7 +23,7 @@ pub struct ConnectionTotals {
 }
 
 pub type Conn<N> = Connection<
-    String,
+    KeyCursor,
     N,
     ConnectionTotals,
     EmptyFields,
@@ -79,7 +79,24 @@ pub fn page_request(
     Ok(PageRequest { limit, after_key })
 }
 
-/// A page item's cursor: base64 of `k:<key>` (every edge of a page writes one).
+/// A page item's keyset position: written out as its opaque cursor only when a client
+/// selects it (the console page's edges ask for their nodes alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyCursor(pub i64);
+
+impl CursorType for KeyCursor {
+    type Error = &'static str;
+
+    fn decode_cursor(cursor: &str) -> Result<Self, Self::Error> {
+        decode_cursor(cursor).map(Self).ok_or("not a valid cursor")
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor(self.0)
+    }
+}
+
+/// A page item's cursor: base64 of `k:<key>`.
 pub fn encode_cursor(key: i64) -> String {
     let mut raw = String::with_capacity(24);
     raw.push_str("k:");
@@ -115,7 +132,7 @@ where
         },
     );
     for row in page.rows {
-        let cursor = encode_cursor(key(&row));
+        let cursor = KeyCursor(key(&row));
         let node = node(row).map_err(|e| top_level(ServiceError::from(e)))?;
         conn.edges.push(Edge::new(cursor, node));
     }
@@ -138,8 +155,8 @@ impl<N: FlatObject> FlatObject for Conn<N> {
                 let info = PageInfo {
                     has_previous_page: self.has_previous_page,
                     has_next_page: self.has_next_page,
-                    start_cursor: self.edges.first().map(|edge| edge.cursor.clone()),
-                    end_cursor: self.edges.last().map(|edge| edge.cursor.clone()),
+                    start_cursor: self.edges.first().map(|edge| edge.cursor.encode_cursor()),
+                    end_cursor: self.edges.last().map(|edge| edge.cursor.encode_cursor()),
                 };
                 flat::optional(ctx, Some(&info), errors)?
             }
@@ -149,7 +166,7 @@ impl<N: FlatObject> FlatObject for Conn<N> {
     }
 }
 
-impl<N: FlatObject> FlatObject for Edge<String, N, EmptyFields> {
+impl<N: FlatObject> FlatObject for Edge<KeyCursor, N, EmptyFields> {
     fn flat_field(
         &self,
         name: &str,
@@ -158,7 +175,7 @@ impl<N: FlatObject> FlatObject for Edge<String, N, EmptyFields> {
     ) -> Option<async_graphql::Result<Value>> {
         Some(Ok(match name {
             "node" => flat::optional(ctx, Some(&self.node), errors)?,
-            "cursor" => Value::from(&self.cursor),
+            "cursor" => Value::String(self.cursor.encode_cursor()),
             _ => return None,
         }))
     }
@@ -189,6 +206,11 @@ mod tests {
     fn cursors_round_trip_and_first_is_bounded() {
         assert_eq!(decode_cursor(&encode_cursor(77)), Some(77));
         assert_eq!(decode_cursor("garbage"), None);
+        assert_eq!(
+            KeyCursor::decode_cursor(&KeyCursor(42).encode_cursor()),
+            Ok(KeyCursor(42))
+        );
+        assert!(KeyCursor::decode_cursor("garbage").is_err());
         assert!(page_request(Some(101), None).is_err());
         assert!(page_request(Some(-1), None).is_err());
         assert_eq!(page_request(None, None).unwrap().limit, DEFAULT_PAGE);

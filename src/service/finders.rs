@@ -8,7 +8,12 @@ use sea_orm::{
     RelationDef,
 };
 
-use std::collections::HashMap;
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    hash::BuildHasher,
+};
+
+use rustc_hash::FxHashMap;
 
 use super::{
     ServiceError, ServiceResult,
@@ -172,11 +177,11 @@ async fn access_keys_of(
 }
 
 /// Access keys of these sub-users, oldest first, by sub-user (every one present).
-pub async fn access_keys_by_owner(
+pub async fn access_keys_by_owner<S: BuildHasher + Default>(
     db: &impl ConnectionTrait,
     sub_user_ids: &[i64],
-) -> ServiceResult<HashMap<i64, Vec<entity::access_keys::Model>>> {
-    let mut by_owner: HashMap<i64, Vec<_>> =
+) -> ServiceResult<HashMap<i64, Vec<entity::access_keys::Model>, S>> {
+    let mut by_owner: HashMap<i64, Vec<_>, S> =
         sub_user_ids.iter().map(|id| (*id, Vec::new())).collect();
     for row in access_keys_of(db, sub_user_ids).await? {
         if let Some(owner) = row.sub_user_id {
@@ -191,19 +196,30 @@ pub async fn projects_by_member(
     db: &impl ConnectionTrait,
     sub_user_ids: &[i64],
 ) -> ServiceResult<HashMap<i64, Vec<entity::projects::Model>>> {
+    let memberships = memberships_of(db, sub_user_ids).await?;
     let mut by_member: HashMap<i64, Vec<_>> =
         sub_user_ids.iter().map(|id| (*id, Vec::new())).collect();
-    for (member, project) in projects_of_members(db, sub_user_ids).await? {
-        by_member.entry(member).or_default().push(project);
+    for (member, project) in memberships.pairs {
+        if let Some(project) = memberships.projects.get(&project) {
+            by_member.entry(member).or_default().push(project.clone());
+        }
     }
     Ok(by_member)
 }
 
-/// (member, project) for every project these sub-users belong to, in project order.
-async fn projects_of_members(
+/// The projects some sub-users belong to: each project once, however many of them share it.
+#[derive(Debug, Default)]
+pub struct Memberships {
+    /// (member, project ID), in project order.
+    pub pairs: Vec<(i64, i64)>,
+    pub projects: FxHashMap<i64, entity::projects::Model>,
+}
+
+/// Every project these sub-users belong to, in one statement.
+pub async fn memberships_of(
     db: &impl ConnectionTrait,
     sub_user_ids: &[i64],
-) -> ServiceResult<Vec<(i64, entity::projects::Model)>> {
+) -> ServiceResult<Memberships> {
     use entity::{project_members as pm, projects as p};
     let project = pm::Entity::belongs_to(p::Entity)
         .from(pm::Column::ProjectId)
@@ -222,26 +238,23 @@ async fn projects_of_members(
             db.get_database_backend(),
         ))
         .await?;
-    // A page's members share a few projects: each is read from its first row only.
-    let mut read: HashMap<i64, entity::projects::Model> = HashMap::new();
-    let mut memberships = Vec::with_capacity(rows.len());
+    // A page's members share a few projects: each is read from its first row only (that
+    // read's checks covered every column).
+    let mut memberships = Memberships {
+        pairs: Vec::with_capacity(rows.len()),
+        projects: FxHashMap::default(),
+    };
     for (n, row) in rows.iter().enumerate() {
         let check = rows::Check::for_row(n);
         let member: i64 = rows::Column::read(row, 0, check)?;
         let id: i64 = rows::Column::read(row, 1, check)?;
-        let project = match read.get(&id) {
-            // The first row was read whole: its checks covered every column.
-            Some(project) => project.clone(),
-            None => {
-                let project = Positional::<p::Model>::read_row(row, 1, check)?.0;
-                read.insert(id, project.clone());
-                project
-            }
-        };
-        memberships.push((member, project));
+        if let Entry::Vacant(slot) = memberships.projects.entry(id) {
+            slot.insert(Positional::<p::Model>::read_row(row, 1, check)?.0);
+        }
+        memberships.pairs.push((member, id));
     }
     // In project order, sorted here rather than by the database (see `access_keys_of`).
-    memberships.sort_by_key(|(_, project)| project.id);
+    memberships.pairs.sort_by_key(|&(_, project)| project);
     Ok(memberships)
 }
 

@@ -134,8 +134,18 @@ pub fn actor(account_number: &str, sub_user_id: Option<i64>) -> String {
 pub fn principal_key(account_id: i64, sub_user_id: Option<i64>) -> String {
     match sub_user_id {
         None => format!("account:{account_id}"),
-        Some(id) => format!("sub_user:{id}"),
+        Some(id) => format!("{SUB_USER_PRINCIPAL}{id}"),
     }
+}
+
+const SUB_USER_PRINCIPAL: &str = "sub_user:";
+
+/// The sub-user a principal key names: `principal_key`'s inverse, for exactly the keys it
+/// writes (no sign, no leading zeros), read without building a key per candidate.
+pub fn sub_user_of_principal_key(key: &str) -> Option<i64> {
+    let digits = key.strip_prefix(SUB_USER_PRINCIPAL)?;
+    let id: i64 = digits.parse().ok()?;
+    (itoa::Buffer::new().format(id) == digits).then_some(id)
 }
 
 /// One page of a list, fetched by keyset, with the whole list's size.
@@ -144,4 +154,34 @@ pub struct Page<T> {
     pub rows: Vec<T>,
     pub has_next: bool,
     pub total: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{principal_key, sub_user_of_principal_key};
+
+    proptest! {
+        #[test]
+        fn a_sub_users_principal_key_reads_back(account in any::<i64>(), id in any::<i64>()) {
+            prop_assert_eq!(sub_user_of_principal_key(&principal_key(account, Some(id))), Some(id));
+            prop_assert_eq!(sub_user_of_principal_key(&principal_key(account, None)), None);
+        }
+    }
+
+    #[test]
+    fn only_the_keys_principal_key_writes_name_a_sub_user() {
+        for key in [
+            "sub_user:+7",
+            "sub_user:07",
+            "sub_user:",
+            "sub_user:7 ",
+            "Sub_user:7",
+            "account:7",
+        ] {
+            assert_eq!(sub_user_of_principal_key(key), None, "{key}");
+        }
+        assert_eq!(sub_user_of_principal_key("sub_user:-7"), Some(-7));
+    }
 }

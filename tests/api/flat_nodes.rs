@@ -330,10 +330,84 @@ async fn a_page_answers_its_cursors_and_counts_alike_either_way(app: TestApp) {
     }
 }
 
+/// A page finds its members' devices by `sub_user_id` but shows each on the member its
+/// principal key names, as `nodes(ids:)` (which looks devices up by principal key) does:
+/// were the two columns ever to disagree, a device would not move to another member.
+async fn a_device_shows_on_the_member_its_principal_key_names_either_way(app: TestApp) {
+    use sea_orm::ConnectionTrait;
+    let seeded = seed(&app.db, SHAPE).await.unwrap();
+    let members = |page: &Value| page["data"]["viewer"]["account"]["subUsers"]["edges"].clone();
+    let query = "{ viewer { account { subUsers(first: 100) { edges { node {
+        id mfaDevice { serialNumber } } } } } } }";
+    let before = app.gql_as(Some(&seeded.token), query, json!({})).await;
+    let edges = members(&before);
+    let edges = edges.as_array().unwrap();
+    let with_device = edges
+        .iter()
+        .position(|e| e["node"]["mfaDevice"].is_object())
+        .unwrap();
+    let without = edges
+        .iter()
+        .position(|e| e["node"]["mfaDevice"].is_null())
+        .unwrap();
+    let serial = edges[with_device]["node"]["mfaDevice"]["serialNumber"].clone();
+    let pk_of = |index: usize| {
+        let (kind, pk) =
+            account_center::graphql::node::decode(edges[index]["node"]["id"].as_str().unwrap())
+                .unwrap();
+        assert_eq!(kind, account_center::graphql::node::NodeKind::SubUser);
+        pk
+    };
+    // The device's row now points its sub_user_id at another member of the page.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE mfa_devices SET sub_user_id = {} WHERE principal_key = 'sub_user:{}'",
+            pk_of(without),
+            pk_of(with_device)
+        ))
+        .await
+        .unwrap();
+    let after = app.gql_as(Some(&seeded.token), query, json!({})).await;
+    let edges_after = members(&after);
+    assert_eq!(
+        edges_after[with_device]["node"]["mfaDevice"]["serialNumber"], serial,
+        "{after}"
+    );
+    assert!(
+        edges_after[without]["node"]["mfaDevice"].is_null(),
+        "{after}"
+    );
+    let fragments = format!("{EVERY_MEMBER_FIELD} {EVERY_PROJECT_FIELD}");
+    let both = both_ways(&app, &seeded, &fragments, json!({})).await;
+    assert_eq!(both.page, both.nodes);
+    // A principal key naming no member of the page shows the device on none of them.
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE mfa_devices SET principal_key = 'sub_user:0{}' WHERE principal_key = 'sub_user:{}'",
+            pk_of(with_device),
+            pk_of(with_device)
+        ))
+        .await
+        .unwrap();
+    let unclaimed = app.gql_as(Some(&seeded.token), query, json!({})).await;
+    let edges_unclaimed = members(&unclaimed);
+    assert!(
+        edges_unclaimed[with_device]["node"]["mfaDevice"].is_null(),
+        "{unclaimed}"
+    );
+    assert!(
+        edges_unclaimed[without]["node"]["mfaDevice"].is_null(),
+        "{unclaimed}"
+    );
+    let both = both_ways(&app, &seeded, &fragments, json!({})).await;
+    assert_eq!(both.page, both.nodes);
+}
+
 db_test!(
     every_field_of_a_page_item_answers_as_its_node_does,
     fragments_aliases_repeated_keys_and_directives_answer_alike,
     an_item_asking_for_more_than_the_page_loaded_answers_alike,
     an_unreadable_stored_value_fails_the_same_field_both_ways,
     a_page_answers_its_cursors_and_counts_alike_either_way,
+    a_device_shows_on_the_member_its_principal_key_names_either_way,
 );

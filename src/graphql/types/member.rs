@@ -2,7 +2,9 @@
 //! keys and projects: loaded for a whole page at once (`prefetch`), else through
 //! dataloaders.
 
-use std::{borrow::Cow, collections::HashMap};
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap;
 
 use crate::graphql::scalars::Timestamp;
 use async_graphql::{
@@ -28,7 +30,7 @@ use crate::{
         },
         node::{NodeKind, encode},
     },
-    service::{ServiceError, ServiceResult, finders, principal_key},
+    service::{ServiceError, ServiceResult, finders, principal_key, sub_user_of_principal_key},
 };
 
 /// A sub-user, collaborator or message recipient. The password hash never reaches it.
@@ -65,9 +67,9 @@ struct Related {
 /// A page of members' relations, by member, for `Prefetched::member`.
 #[derive(Debug, Default)]
 pub struct Prefetched {
-    mfa_devices: Option<HashMap<i64, MfaDevice>>,
-    access_keys: Option<HashMap<i64, Vec<entity::access_keys::Model>>>,
-    projects: Option<HashMap<i64, Vec<entity::projects::Model>>>,
+    mfa_devices: Option<FxHashMap<i64, MfaDevice>>,
+    access_keys: Option<FxHashMap<i64, Vec<entity::access_keys::Model>>>,
+    projects: Option<PageProjects>,
 }
 
 impl Prefetched {
@@ -75,17 +77,48 @@ impl Prefetched {
     pub fn member(&mut self, row: entity::sub_users::Model) -> Result<SubUser, UnknownStoredValue> {
         let pk = row.id;
         let mut member = SubUser::try_from(row)?;
-        member.related =
-            Related {
-                mfa_device: self.mfa_devices.as_mut().map(|found| found.remove(&pk)),
-                access_keys: self.access_keys.as_mut().map(|found| {
-                    read_rows(found.remove(&pk).unwrap_or_default(), AccessKey::try_from)
-                }),
-                projects: self.projects.as_mut().map(|found| {
-                    read_rows(found.remove(&pk).unwrap_or_default(), Project::try_from)
-                }),
-            };
+        member.related = Related {
+            mfa_device: self.mfa_devices.as_mut().map(|found| found.remove(&pk)),
+            access_keys: self
+                .access_keys
+                .as_mut()
+                .map(|found| read_rows(found.remove(&pk).unwrap_or_default(), AccessKey::try_from)),
+            projects: self.projects.as_mut().map(|found| found.of(pk)),
+        };
         Ok(member)
+    }
+}
+
+/// A page's projects, each read once and shared by the members in it.
+#[derive(Debug)]
+struct PageProjects {
+    of_member: FxHashMap<i64, Vec<i64>>,
+    projects: FxHashMap<i64, Result<Project, UnknownStoredValue>>,
+}
+
+impl PageProjects {
+    fn new(memberships: finders::Memberships) -> Self {
+        let mut of_member: FxHashMap<i64, Vec<i64>> = FxHashMap::default();
+        for (member, project) in memberships.pairs {
+            of_member.entry(member).or_default().push(project);
+        }
+        let projects = memberships
+            .projects
+            .into_iter()
+            .map(|(id, row)| (id, Project::try_from(row)))
+            .collect();
+        Self {
+            of_member,
+            projects,
+        }
+    }
+
+    /// The member's projects in project order; an unreadable one fails them all.
+    fn of(&mut self, member: i64) -> Result<Vec<Project>, UnknownStoredValue> {
+        let ids = self.of_member.remove(&member).unwrap_or_default();
+        ids.iter()
+            .filter_map(|id| self.projects.get(id).cloned())
+            .collect()
     }
 }
 
@@ -168,16 +201,18 @@ pub async fn prefetch(
             return Ok(None);
         }
         // Found by sub-user, matched back by principal key: a device is shown on the member
-        // whose principal it was bound to, or on none.
-        let by_key: HashMap<String, i64> = rows
-            .iter()
-            .map(|m| (principal_key(m.account_id, Some(m.id)), m.id))
-            .collect();
+        // of this page whose principal it was bound to, or on none.
+        let mut on_page = ids.clone();
+        on_page.sort_unstable();
         let devices = finders::devices_of_sub_users(db, &ids).await?;
         Ok(Some(
             devices
                 .into_iter()
-                .filter_map(|d| Some((*by_key.get(&d.principal_key)?, MfaDevice::from_view(d))))
+                .filter_map(|d| {
+                    let member = sub_user_of_principal_key(&d.principal_key)
+                        .filter(|id| on_page.binary_search(id).is_ok())?;
+                    Some((member, MfaDevice::from_view(d)))
+                })
                 .collect(),
         ))
     };
@@ -191,7 +226,8 @@ pub async fn prefetch(
         if !node.field("projects").exists() {
             return Ok(None);
         }
-        finders::projects_by_member(db, &ids).await.map(Some)
+        let memberships = finders::memberships_of(db, &ids).await?;
+        Ok(Some(PageProjects::new(memberships)))
     };
     let (mfa_devices, access_keys, projects): (
         ServiceResult<_>,

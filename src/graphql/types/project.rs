@@ -1,5 +1,7 @@
 //! The `Project` type (PRJ-01..04) and its members connection.
 
+use std::sync::Arc;
+
 use crate::graphql::scalars::Timestamp;
 use async_graphql::{
     Context, ID, Object, ScalarType, ServerError, Value, resolver_utils::enum_value,
@@ -18,9 +20,13 @@ use crate::{
     service::projects,
 };
 
-/// A project of the root account; never deleted, only disabled (PRJ-02).
+/// A project of the root account; never deleted, only disabled (PRJ-02). Shared, not
+/// copied: a page of members lists the same few projects many times over.
 #[derive(Debug, Clone)]
-pub struct Project {
+pub struct Project(Arc<ProjectFields>);
+
+#[derive(Debug)]
+struct ProjectFields {
     pk: i64,
     id: ID,
     name: String,
@@ -34,7 +40,7 @@ impl TryFrom<entity::projects::Model> for Project {
     type Error = UnknownStoredValue;
 
     fn try_from(m: entity::projects::Model) -> Result<Self, Self::Error> {
-        Ok(Self {
+        Ok(Self(Arc::new(ProjectFields {
             pk: m.id,
             id: encode(NodeKind::Project, m.id),
             name: m.name,
@@ -42,7 +48,7 @@ impl TryFrom<entity::projects::Model> for Project {
             status: member::ProjectStatus::from_stored("projects.status", &m.status)?,
             created_at: m.created_at.into(),
             disabled_at: m.disabled_at.map(Into::into),
-        })
+        })))
     }
 }
 
@@ -52,27 +58,27 @@ impl TryFrom<entity::projects::Model> for Project {
 #[Object(serial)]
 impl Project {
     pub async fn id(&self) -> &ID {
-        &self.id
+        &self.0.id
     }
 
     async fn name(&self) -> &str {
-        &self.name
+        &self.0.name
     }
 
     async fn description(&self) -> Option<&str> {
-        self.description.as_deref()
+        self.0.description.as_deref()
     }
 
     async fn status(&self) -> ProjectStatus {
-        self.status.into()
+        self.0.status.into()
     }
 
     async fn created_at(&self) -> Timestamp {
-        self.created_at
+        self.0.created_at
     }
 
     async fn disabled_at(&self) -> Option<Timestamp> {
-        self.disabled_at
+        self.0.disabled_at
     }
 
     /// Sub-users and collaborators in the project; readable when it is disabled (PRJ-04).
@@ -86,7 +92,7 @@ impl Project {
         let request = page_request(first, after)?;
         let page = projects::members_of(
             &context::app(ctx).db,
-            self.pk,
+            self.0.pk,
             request.after_key,
             request.limit,
             wants_total(ctx),
@@ -106,12 +112,12 @@ impl FlatObject for Project {
         _: &mut Vec<ServerError>,
     ) -> Option<async_graphql::Result<Value>> {
         Some(Ok(match name {
-            "id" => self.id.to_value(),
-            "name" => Value::from(&self.name),
-            "description" => Value::from(self.description.as_deref()),
-            "status" => enum_value(ProjectStatus::from(self.status)),
-            "createdAt" => self.created_at.to_value(),
-            "disabledAt" => flat::scalar_or_null(self.disabled_at.as_ref()),
+            "id" => self.0.id.to_value(),
+            "name" => Value::from(&self.0.name),
+            "description" => Value::from(self.0.description.as_deref()),
+            "status" => enum_value(ProjectStatus::from(self.0.status)),
+            "createdAt" => self.0.created_at.to_value(),
+            "disabledAt" => flat::scalar_or_null(self.0.disabled_at.as_ref()),
             _ => return None,
         }))
     }
