@@ -358,15 +358,15 @@ async fn a_device_shows_on_the_member_its_principal_key_names_either_way(app: Te
         assert_eq!(kind, account_center::graphql::node::NodeKind::SubUser);
         pk
     };
+    let (owner, other) = (pk_of(with_device), pk_of(without));
+    let db = &app.db;
+    let set_device = |assignment: String| {
+        let sql =
+            format!("UPDATE mfa_devices SET {assignment} WHERE principal_key = 'sub_user:{owner}'");
+        async move { db.execute_unprepared(&sql).await.unwrap() }
+    };
     // The device's row now points its sub_user_id at another member of the page.
-    app.db
-        .execute_unprepared(&format!(
-            "UPDATE mfa_devices SET sub_user_id = {} WHERE principal_key = 'sub_user:{}'",
-            pk_of(without),
-            pk_of(with_device)
-        ))
-        .await
-        .unwrap();
+    set_device(format!("sub_user_id = {other}")).await;
     let after = app.gql_as(Some(&seeded.token), query, json!({})).await;
     let edges_after = members(&after);
     assert_eq!(
@@ -381,14 +381,7 @@ async fn a_device_shows_on_the_member_its_principal_key_names_either_way(app: Te
     let both = both_ways(&app, &seeded, &fragments, json!({})).await;
     assert_eq!(both.page, both.nodes);
     // A principal key naming no member of the page shows the device on none of them.
-    app.db
-        .execute_unprepared(&format!(
-            "UPDATE mfa_devices SET principal_key = 'sub_user:0{}' WHERE principal_key = 'sub_user:{}'",
-            pk_of(with_device),
-            pk_of(with_device)
-        ))
-        .await
-        .unwrap();
+    set_device(format!("principal_key = 'sub_user:0{owner}'")).await;
     let unclaimed = app.gql_as(Some(&seeded.token), query, json!({})).await;
     let edges_unclaimed = members(&unclaimed);
     assert!(
