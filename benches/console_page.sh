@@ -15,7 +15,8 @@
 # Every request resolves the page from the database (no response cache).
 # Prints one line per run (with the CPU time per request of the server and of PostgreSQL's
 # processes, from /proc: on PostgreSQL they share the machine; server_kernel_ms is the
-# server's part spent in the kernel, its sockets) and a median line per backend:
+# server's part spent in the kernel: sockets, and on SQLite its worker threads' hand-offs)
+# and a median line per backend:
 #   console_page backend=… members=… first=… rps=… p50_ms=… p99_ms=… sql_per_req=…
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
