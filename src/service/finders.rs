@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use super::{
     ServiceError, ServiceResult,
     rows::{self, Positional, ReadRow, positional},
-    verification,
+    sub_user_of_principal_key, verification,
 };
 use crate::domain::MfaDeviceKind;
 
@@ -109,15 +109,27 @@ pub async fn devices_of_principals(
     devices_where(db, filter).await
 }
 
-/// The devices of these sub-users, one statement: probed by the numeric `sub_user_id`
-/// index, which costs the database less than their principal keys' text.
+/// The devices of these sub-users, one statement, each with the sub-user it shows on:
+/// probed by the numeric `sub_user_id` index (it costs the database less than the keys'
+/// text), matched back by principal key, so a device shows on the sub-user among these
+/// whose principal it was bound to, or on none.
 pub async fn devices_of_sub_users(
     db: &impl ConnectionTrait,
     sub_user_ids: &[i64],
-) -> ServiceResult<Vec<DeviceView>> {
+) -> ServiceResult<Vec<(i64, DeviceView)>> {
     let filter = sea_orm::Condition::all()
         .add(entity::mfa_devices::Column::SubUserId.is_in(sub_user_ids.iter().copied()));
-    devices_where(db, filter).await
+    let devices = devices_where(db, filter).await?;
+    let mut listed = sub_user_ids.to_vec();
+    listed.sort_unstable();
+    Ok(devices
+        .into_iter()
+        .filter_map(|device| {
+            let owner = sub_user_of_principal_key(&device.principal_key)
+                .filter(|id| listed.binary_search(id).is_ok())?;
+            Some((owner, device))
+        })
+        .collect())
 }
 
 /// The owner's devices among `ids`.

@@ -30,7 +30,7 @@ use crate::{
         },
         node::{NodeKind, encode},
     },
-    service::{ServiceError, ServiceResult, finders, principal_key, sub_user_of_principal_key},
+    service::{ServiceError, ServiceResult, finders, principal_key},
 };
 
 /// A sub-user, collaborator or message recipient. The password hash never reaches it.
@@ -200,19 +200,11 @@ pub async fn prefetch(
         if !node.field("mfaDevice").exists() {
             return Ok(None);
         }
-        // Found by sub-user, matched back by principal key: a device is shown on the member
-        // of this page whose principal it was bound to, or on none.
-        let mut on_page = ids.clone();
-        on_page.sort_unstable();
         let devices = finders::devices_of_sub_users(db, &ids).await?;
         Ok(Some(
             devices
                 .into_iter()
-                .filter_map(|d| {
-                    let member = sub_user_of_principal_key(&d.principal_key)
-                        .filter(|id| on_page.binary_search(id).is_ok())?;
-                    Some((member, MfaDevice::from_view(d)))
-                })
+                .map(|(member, device)| (member, MfaDevice::from_view(device)))
                 .collect(),
         ))
     };
