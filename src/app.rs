@@ -39,6 +39,7 @@ use crate::{
     http::{self as gql_http, ResponseType},
     ports::{SandboxClock, assembly::Adapters},
     proxy::TrustedProxies,
+    reads::Reads,
     service::{AppContext, RequestMeta, events::EventBus, ops_access, scheduler, sessions},
 };
 
@@ -105,7 +106,11 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
         .then(|| Adapters::production(args))
         .transpose()
         .map_err(|e| StartError::Config(e.to_string()))?;
-    let (db, statements) = db::connect_counted(&args.database.database_url, args.db_pool).await?;
+    let db::Pools {
+        db,
+        reads,
+        statements,
+    } = db::connect_counted(&args.database.database_url, args.db_pool).await?;
     db::migrate(&db).await?;
     let secret = match configured_secret {
         Some(key) => key,
@@ -117,6 +122,7 @@ pub async fn build(args: &ServeArgs) -> Result<BuiltApp, StartError> {
     let sandbox_clock = ports.sandbox_clock.clone();
     let app = Arc::new(AppContext {
         db,
+        reads,
         clock: ports.clock,
         notifier: ports.notifier,
         captcha: ports.captcha,
@@ -606,7 +612,7 @@ async fn console_request(
     };
     // Notices written on this request's behalf speak its language (service::notices).
     let lang = request_state.meta.lang;
-    let mut request = loaders::register(request.data(request_state), &state.app.db);
+    let mut request = request.data(request_state);
     let shape = match prepared {
         Prepared::Checked(shape) => shape,
         // A document kept by hash passed the checks when it was first sent.
@@ -624,6 +630,12 @@ async fn console_request(
     };
     // Parsed by now (the checks or the persisted document): naming it costs no parse.
     observed.operation(&mut request);
+    let reads = if observed.operation.is_query() {
+        Reads::for_query(&state.app.reads, &state.app.db)
+    } else {
+        Reads::pooled(&state.app.db)
+    };
+    let request = loaders::register(request, &reads);
     let span = operation_span(&observed.operation, request.operation_name.as_deref());
     let response = crate::i18n::with_request_lang(
         lang,

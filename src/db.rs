@@ -27,14 +27,42 @@ impl StatementCounter {
     }
 }
 
-/// Opens the pool and counts its statements. SQLite runs in WAL mode with a busy timeout so
-/// readers never block the single writer and writers queue instead of failing.
-pub async fn connect_counted(
-    url: &str,
-    max_connections: u32,
-) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
-    let mut db = connect(url, max_connections).await?;
+/// The pools a server reads and writes through, their statements counted together.
+#[derive(Debug, Clone)]
+pub struct Pools {
+    /// Writes, and reads outside a query's read scope.
+    pub db: DatabaseConnection,
+    /// The connections query requests read through, one each (`reads::Reads`).
+    pub reads: DatabaseConnection,
+    pub statements: StatementCounter,
+}
+
+/// Opens the pools and counts their statements. SQLite runs in WAL mode with a busy timeout
+/// so readers never block the single writer and writers queue instead of failing. An
+/// in-memory SQLite database lives in its pool, so there both are one pool.
+pub async fn connect_counted(url: &str, max_connections: u32) -> Result<Pools, DbErr> {
     let counter = StatementCounter::default();
+    let mut db = connect(url, max_connections).await?;
+    count_statements(&mut db, &counter);
+    let reads = if is_in_memory(url) {
+        db.clone()
+    } else {
+        let mut reads = connect(url, max_connections).await?;
+        count_statements(&mut reads, &counter);
+        reads
+    };
+    Ok(Pools {
+        db,
+        reads,
+        statements: counter,
+    })
+}
+
+fn is_in_memory(url: &str) -> bool {
+    url.starts_with("sqlite:") && (url.contains(":memory:") || url.contains("mode=memory"))
+}
+
+fn count_statements(db: &mut DatabaseConnection, counter: &StatementCounter) {
     let inner = counter.0.clone();
     let system = match db.get_database_backend() {
         DbBackend::Postgres => "postgresql",
@@ -48,7 +76,6 @@ pub async fn connect_counted(
             statement_span(system, info);
         }
     });
-    Ok((db, counter))
 }
 
 /// A span for one statement that has run: its SQL with placeholders, never the values.

@@ -19,6 +19,7 @@ pub mod live;
 pub mod meters;
 pub mod ports;
 pub mod proxy;
+pub mod reads;
 pub mod service;
 pub mod telemetry;
 

@@ -181,6 +181,8 @@ pub struct Operation {
     /// The label (see `operation_label`).
     pub label: String,
     pub ty: &'static str,
+    /// None until the document is known.
+    pub kind: Option<OperationType>,
 }
 
 impl Operation {
@@ -189,7 +191,13 @@ impl Operation {
         Self {
             label: "unknown".to_owned(),
             ty: "unknown",
+            kind: None,
         }
+    }
+
+    /// A query: its reads may share one connection (`crate::reads`).
+    pub fn is_query(&self) -> bool {
+        self.kind == Some(OperationType::Query)
     }
 
     /// The operation `request` runs: its name (or the document's only operation's) and
@@ -208,10 +216,12 @@ impl Operation {
             Some((name, op)) => Self {
                 label: operation_label(name.map(|n| n.as_str())),
                 ty: operation_type_label(Some(op.node.ty)),
+                kind: Some(op.node.ty),
             },
             None => Self {
                 label: operation_label(wanted.as_deref()),
                 ty: "unknown",
+                kind: None,
             },
         }
     }

@@ -9,6 +9,7 @@ use super::errors::{password_change_required, unauthenticated};
 use crate::{
     domain::Site,
     i18n::Lang,
+    reads::Reads,
     service::{AppContext, Principal, RequestMeta},
 };
 
@@ -33,6 +34,11 @@ pub const SESSION_COOKIE: &str = "ac_session";
 
 pub fn app<'a>(ctx: &Context<'a>) -> &'a Arc<AppContext> {
     ctx.data_unchecked::<Arc<AppContext>>()
+}
+
+/// What the request reads through: a query's reads share one connection (`crate::reads`).
+pub fn reads<'a>(ctx: &Context<'a>) -> &'a Reads {
+    ctx.data_unchecked::<Reads>()
 }
 
 pub fn state<'a>(ctx: &Context<'a>) -> &'a RequestState {

@@ -53,6 +53,8 @@ use crate::{
 /// Everything a use-case may reach: the database, the ports and the site policies.
 pub struct AppContext {
     pub db: DatabaseConnection,
+    /// The pool query requests read through (`crate::reads`).
+    pub reads: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub notifier: Arc<dyn Notifier>,
     pub captcha: Arc<dyn Captcha>,

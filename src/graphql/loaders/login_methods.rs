@@ -3,17 +3,17 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
+use crate::reads::Reads;
 
 use super::LoadError;
 use crate::service::finders;
 
 pub struct LoginMethodsByAccount {
-    db: DatabaseConnection,
+    db: Reads,
 }
 
 impl LoginMethodsByAccount {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Reads) -> Self {
         Self { db }
     }
 }

@@ -5,18 +5,18 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
+use crate::reads::Reads;
 
 use super::LoadError;
 use crate::service::finders::{self, DeviceView};
 
 /// MFA device by principal key (`account:<id>` or `sub_user:<id>`).
 pub struct MfaDeviceByPrincipal {
-    db: DatabaseConnection,
+    db: Reads,
 }
 
 impl MfaDeviceByPrincipal {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Reads) -> Self {
         Self { db }
     }
 }
@@ -44,7 +44,7 @@ impl Loader<String> for MfaDeviceByPrincipal {
 pub struct RootMfaDevice(MfaDeviceByPrincipal);
 
 impl RootMfaDevice {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Reads) -> Self {
         Self(MfaDeviceByPrincipal::new(db))
     }
 }
@@ -60,11 +60,11 @@ impl Loader<String> for RootMfaDevice {
 
 /// A sub-user's access keys, oldest first.
 pub struct AccessKeysBySubUser {
-    db: DatabaseConnection,
+    db: Reads,
 }
 
 impl AccessKeysBySubUser {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Reads) -> Self {
         Self { db }
     }
 }
@@ -80,11 +80,11 @@ impl Loader<i64> for AccessKeysBySubUser {
 
 /// The projects a sub-user is a member of, in project order.
 pub struct ProjectsBySubUser {
-    db: DatabaseConnection,
+    db: Reads,
 }
 
 impl ProjectsBySubUser {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Reads) -> Self {
         Self { db }
     }
 }
@@ -100,11 +100,11 @@ impl Loader<i64> for ProjectsBySubUser {
 
 /// Root accounts by primary key (a member's `account`).
 pub struct AccountById {
-    db: DatabaseConnection,
+    db: Reads,
 }
 
 impl AccountById {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Reads) -> Self {
         Self { db }
     }
 }

@@ -7,7 +7,7 @@ pub mod verifications;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
-use sea_orm::DatabaseConnection;
+use crate::reads::Reads;
 
 pub use login_methods::LoginMethodsByAccount;
 pub use members::{
@@ -23,13 +23,12 @@ pub fn load_failed(err: LoadError) -> async_graphql::Error {
     crate::graphql::errors::top_level(crate::service::ServiceError::Internal(err.to_string()))
 }
 
-/// Every loader of a request, each batching its relation's lookups into one query and
-/// caching them for the request (so a list can prefetch what its items will ask for).
-pub fn register(
-    request: async_graphql::Request,
-    db: &DatabaseConnection,
-) -> async_graphql::Request {
+/// What a request reads through (`context::reads`), and its loaders, each batching its
+/// relation's lookups into one query and caching them for the request (so a list can
+/// prefetch what its items will ask for).
+pub fn register(request: async_graphql::Request, db: &Reads) -> async_graphql::Request {
     request
+        .data(db.clone())
         .data(cached(LoginMethodsByAccount::new(db.clone())))
         .data(cached(CurrentVerificationsByAccount::new(db.clone())))
         .data(cached(MfaDeviceByPrincipal::new(db.clone())))

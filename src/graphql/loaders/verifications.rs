@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
+use crate::reads::Reads;
 
 use super::LoadError;
 use crate::service::{finders, verification};
@@ -16,11 +16,11 @@ pub struct CurrentVerifications {
 }
 
 pub struct CurrentVerificationsByAccount {
-    db: DatabaseConnection,
+    db: Reads,
 }
 
 impl CurrentVerificationsByAccount {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: Reads) -> Self {
         Self { db }
     }
 }

@@ -122,7 +122,7 @@ async fn owned_nodes<E, T>(
 where
     E: OwnedByAccount,
 {
-    finders::owned::<E>(&context::app(ctx).db, owner, pks)
+    finders::owned::<E>(context::reads(ctx), owner, pks)
         .await?
         .into_iter()
         .map(|row| {
@@ -152,7 +152,7 @@ async fn load_kind(
     let owner = principal.account_id;
     match kind {
         NodeKind::Account if pks.contains(&owner) => {
-            let row = accounts::load(&context::app(ctx).db, owner).await?;
+            let row = accounts::load(context::reads(ctx), owner).await?;
             Ok(vec![(owner, Node::Account(read::<_, Account>(row)?))])
         }
         NodeKind::Account | NodeKind::MfaBinding => Ok(Vec::new()),
@@ -255,14 +255,14 @@ async fn load_kind(
         }
         NodeKind::Message => {
             let rows =
-                crate::service::messages::owned(&context::app(ctx).db, principal, pks).await?;
+                crate::service::messages::owned(context::reads(ctx), principal, pks).await?;
             rows.into_iter()
                 .map(|row| Ok((row.id, Node::Message(read::<_, Message>(row)?))))
                 .collect()
         }
         NodeKind::Session => {
             let now = context::now(ctx);
-            let db = &context::app(ctx).db;
+            let db = context::reads(ctx);
             let rows = crate::service::devices::owned_sessions(db, principal, pks, now).await?;
             let current = principal.session_id;
             Ok(rows
@@ -272,14 +272,14 @@ async fn load_kind(
         }
         NodeKind::TrustedDevice => {
             let now = context::now(ctx);
-            let db = &context::app(ctx).db;
+            let db = context::reads(ctx);
             let rows = crate::service::devices::owned_devices(db, principal, pks, now).await?;
             Ok(rows
                 .into_iter()
                 .map(|row| (row.id, Node::TrustedDevice(TrustedDevice::from(row))))
                 .collect())
         }
-        NodeKind::MfaDevice => Ok(finders::owned_devices(&context::app(ctx).db, owner, pks)
+        NodeKind::MfaDevice => Ok(finders::owned_devices(context::reads(ctx), owner, pks)
             .await?
             .into_iter()
             .map(|device| (device.id, Node::MfaDevice(MfaDevice::from_view(device))))

@@ -245,7 +245,7 @@ impl Account {
     ) -> async_graphql::Result<Conn<Verification>> {
         let request = page_request(first, after)?;
         let page = service::verification::history(
-            &context::app(ctx).db,
+            context::reads(ctx),
             self.pk,
             request.after_key,
             request.limit,
@@ -301,7 +301,7 @@ impl Account {
             search,
         };
         let page = service::members::list(
-            &context::app(ctx).db,
+            context::reads(ctx),
             self.pk,
             &filter,
             request.after_key,
@@ -325,7 +325,7 @@ impl Account {
     ) -> async_graphql::Result<Flat<Conn<Project>>> {
         let request = page_request(first, after)?;
         let page = service::projects::list(
-            &context::app(ctx).db,
+            context::reads(ctx),
             self.pk,
             include_disabled.unwrap_or(false),
             request.after_key,
@@ -339,7 +339,7 @@ impl Account {
 
     /// The newest cancellation request: in cooling-off, withdrawn or completed (CAN-02).
     async fn cancellation(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Cancellation>> {
-        let latest = service::cancellation::latest(&context::app(ctx).db, self.pk)
+        let latest = service::cancellation::latest(context::reads(ctx), self.pk)
             .await
             .map_err(top_level)?;
         latest
@@ -382,7 +382,7 @@ impl Account {
     ) -> async_graphql::Result<Conn<LoginEvent>> {
         let request = page_request(first, after)?;
         let page = audit::login_history(
-            &context::app(ctx).db,
+            context::reads(ctx),
             self.pk,
             request.after_key,
             request.limit,
@@ -402,7 +402,7 @@ impl Account {
     ) -> async_graphql::Result<Conn<AuditEvent>> {
         let request = page_request(first, after)?;
         let page = audit::audit_log(
-            &context::app(ctx).db,
+            context::reads(ctx),
             self.pk,
             request.after_key,
             request.limit,

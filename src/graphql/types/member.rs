@@ -194,7 +194,7 @@ pub async fn prefetch(
         return Ok(Prefetched::default());
     }
     let node = ctx.look_ahead().field("edges").field("node");
-    let db = &context::app(ctx).db;
+    let db = context::reads(ctx);
     let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
     let mfa_devices = async {
         if !node.field("mfaDevice").exists() {

@@ -91,7 +91,7 @@ impl Project {
     ) -> async_graphql::Result<Flat<Conn<SubUser>>> {
         let request = page_request(first, after)?;
         let page = projects::members_of(
-            &context::app(ctx).db,
+            context::reads(ctx),
             self.0.pk,
             request.after_key,
             request.limit,

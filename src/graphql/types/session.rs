@@ -39,7 +39,7 @@ impl Viewer {
         {
             return Account::try_from(account.clone()).map_err(|e| top_level(e.into()));
         }
-        let row = accounts::load(&context::app(ctx).db, self.0.account_id)
+        let row = accounts::load(context::reads(ctx), self.0.account_id)
             .await
             .map_err(top_level)?;
         Account::try_from(row).map_err(|e| top_level(e.into()))
@@ -51,7 +51,7 @@ impl Viewer {
         let Some(id) = self.0.sub_user_id else {
             return Ok(None);
         };
-        let row = members::owned(&context::app(ctx).db, self.0.account_id, id)
+        let row = members::owned(context::reads(ctx), self.0.account_id, id)
             .await
             .map_err(|err| match err {
                 // Removed while this request was in flight (SUB-07, COL-03): its sessions
@@ -83,7 +83,7 @@ impl Viewer {
             category: category.map(Into::into),
         };
         let page = messages::list(
-            &context::app(ctx).db,
+            context::reads(ctx),
             &self.0,
             filter,
             request.after_key,
@@ -95,7 +95,7 @@ impl Viewer {
     }
 
     async fn unread_message_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        let count = messages::unread_count(&context::app(ctx).db, &self.0)
+        let count = messages::unread_count(context::reads(ctx), &self.0)
             .await
             .map_err(top_level)?;
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
@@ -107,7 +107,7 @@ impl Viewer {
         if self.0.sub_user_id.is_some() {
             return Ok(Vec::new());
         }
-        let found = collaboration::list(&context::app(ctx).db, self.0.account_id)
+        let found = collaboration::list(context::reads(ctx), self.0.account_id)
             .await
             .map_err(top_level)?;
         found
@@ -145,7 +145,7 @@ impl Viewer {
     ) -> async_graphql::Result<Conn<Session>> {
         let request = page_request(first, after)?;
         let now = context::now(ctx);
-        let db = &context::app(ctx).db;
+        let db = context::reads(ctx);
         let page = devices::sessions(db, &self.0, request.after_key, request.limit, now)
             .await
             .map_err(top_level)?;
@@ -164,7 +164,7 @@ impl Viewer {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<TrustedDevice>> {
         let now = context::now(ctx);
-        let rows = devices::trusted_devices(&context::app(ctx).db, &self.0, now)
+        let rows = devices::trusted_devices(context::reads(ctx), &self.0, now)
             .await
             .map_err(top_level)?;
         Ok(rows.into_iter().map(TrustedDevice::from).collect())
