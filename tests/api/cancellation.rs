@@ -893,18 +893,7 @@ async fn two_instances_complete_each_cancellation_once(backend: Backend) {
             let args = slot.lock().unwrap().clone();
             let args = args.expect("the first instance's settings");
             let built = account_center::build(&args).await.expect("second instance");
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let db = built.state.app.db.clone();
-            let statements = built.state.app.statements.clone();
-            tokio::spawn(account_center::serve(listener, built.router));
-            let second = TestApp {
-                base: format!("http://{addr}"),
-                client: reqwest::Client::new(),
-                backend,
-                db,
-                statements,
-            };
+            let second = TestApp::serve(built, backend).await;
 
             let emails: Vec<String> = (0..3).map(|n| format!("due{n}@example.com")).collect();
             let mut account_ids = Vec::new();

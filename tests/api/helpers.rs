@@ -27,6 +27,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// The app's own pool, for tests that inspect what is stored.
     pub db: sea_orm::DatabaseConnection,
+    /// The pool query requests read through (`account_center::reads`).
+    pub reads: sea_orm::DatabaseConnection,
     /// Statements the app's pool has run (the page-cost tests read it).
     pub statements: account_center::db::StatementCounter,
 }
@@ -118,24 +120,25 @@ impl TestApp {
         args.db_pool = 5;
         configure(&mut args);
         let built = account_center::build(&args).await.expect("build the app");
-        let db = built.state.app.db.clone();
-        let statements = built.state.app.statements.clone();
+        Some((TestApp::serve(built, backend).await, cleanup))
+    }
+
+    /// Serves a built app on a free loopback port (a second instance, or the first).
+    pub async fn serve(built: account_center::BuiltApp, backend: Backend) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
+        let app = TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            backend,
+            db: built.state.app.db.clone(),
+            reads: built.state.app.reads.clone(),
+            statements: built.state.app.statements.clone(),
+        };
         tokio::spawn(account_center::serve(listener, built.router));
-        let client = reqwest::Client::builder().build().expect("client");
-        Some((
-            TestApp {
-                base: format!("http://{addr}"),
-                client,
-                backend,
-                db,
-                statements,
-            },
-            cleanup,
-        ))
+        app
     }
 
     /// POSTs a console GraphQL request, optionally with a bearer session token.
@@ -419,16 +422,7 @@ where
                 .clone()
                 .expect("the first instance's settings");
             let built = account_center::build(&args).await.expect("second instance");
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let second = TestApp {
-                base: format!("http://{addr}"),
-                client: reqwest::Client::new(),
-                backend,
-                db: built.state.app.db.clone(),
-                statements: built.state.app.statements.clone(),
-            };
-            tokio::spawn(account_center::serve(listener, built.router));
+            let second = TestApp::serve(built, backend).await;
             scenario(first, second).await;
         },
     )

@@ -35,6 +35,7 @@ mod process;
 mod production;
 mod projects_and_access;
 mod rate_limits;
+mod reads;
 mod recovery;
 mod recovery_phone_identity;
 mod recovery_sub_users;

@@ -298,18 +298,7 @@ async fn two_instances_share_the_counters(backend: Backend) {
             let args = slot.lock().unwrap().clone();
             let args = args.expect("the first instance's settings");
             let built = account_center::build(&args).await.expect("second instance");
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let db = built.state.app.db.clone();
-            let statements = built.state.app.statements.clone();
-            tokio::spawn(account_center::serve(listener, built.router));
-            let second = TestApp {
-                base: format!("http://{addr}"),
-                client: reqwest::Client::new(),
-                backend,
-                db,
-                statements,
-            };
+            let second = TestApp::serve(built, backend).await;
 
             let email = "two-instances@example.com";
             let (token, account) = first.register_email("CHINA", email).await;

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::Loader;
 use crate::reads::Reads;
+use async_graphql::dataloader::Loader;
 
 use super::LoadError;
 use crate::service::finders;

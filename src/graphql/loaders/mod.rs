@@ -6,8 +6,8 @@ pub mod verifications;
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, HashMapCache};
 use crate::reads::Reads;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 
 pub use login_methods::LoginMethodsByAccount;
 pub use members::{

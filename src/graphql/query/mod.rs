@@ -254,8 +254,7 @@ async fn load_kind(
             .await
         }
         NodeKind::Message => {
-            let rows =
-                crate::service::messages::owned(context::reads(ctx), principal, pks).await?;
+            let rows = crate::service::messages::owned(context::reads(ctx), principal, pks).await?;
             rows.into_iter()
                 .map(|row| Ok((row.id, Node::Message(read::<_, Message>(row)?))))
                 .collect()
