@@ -583,9 +583,33 @@ async fn console_request(
     if let Some(refused) = mutation_over_get(&method, &request, response_type) {
         return refused;
     }
+    let shape = match prepared {
+        Prepared::Checked(shape) => shape,
+        // A document kept by hash passed the checks when it was first sent.
+        Prepared::Unchecked { sha256 } => {
+            match graphql::check(&mut request, &state.limits, &state.console_index) {
+                Ok(shape) => {
+                    state
+                        .documents
+                        .remember(sha256, &mut request, shape.clone());
+                    shape
+                }
+                Err(refused) => return observed.answer(*refused, response_type),
+            }
+        }
+    };
+    // Parsed by now (the checks or the persisted document): naming it costs no parse.
+    observed.operation(&mut request);
+    // A query's session lookup is its first read, in the transaction its page is read in
+    // (`crate::reads`): no checkout of its own.
+    let reads = if observed.operation.is_query() {
+        Reads::for_query(&state.app.reads, &state.app.db)
+    } else {
+        Reads::pooled(&state.app.db)
+    };
     let now = state.app.clock.now();
     let signed_in = match session_token(&headers) {
-        Some(token) => match sessions::authenticate(&state.app, &token, now).await {
+        Some(token) => match sessions::authenticate(&state.app, &reads, &token, now).await {
             Ok(signed_in) => signed_in,
             Err(err) => {
                 tracing::error!(error = %err, "session lookup failed");
@@ -612,29 +636,7 @@ async fn console_request(
     };
     // Notices written on this request's behalf speak its language (service::notices).
     let lang = request_state.meta.lang;
-    let mut request = request.data(request_state);
-    let shape = match prepared {
-        Prepared::Checked(shape) => shape,
-        // A document kept by hash passed the checks when it was first sent.
-        Prepared::Unchecked { sha256 } => {
-            match graphql::check(&mut request, &state.limits, &state.console_index) {
-                Ok(shape) => {
-                    state
-                        .documents
-                        .remember(sha256, &mut request, shape.clone());
-                    shape
-                }
-                Err(refused) => return observed.answer(*refused, response_type),
-            }
-        }
-    };
-    // Parsed by now (the checks or the persisted document): naming it costs no parse.
-    observed.operation(&mut request);
-    let reads = if observed.operation.is_query() {
-        Reads::for_query(&state.app.reads, &state.app.db)
-    } else {
-        Reads::pooled(&state.app.db)
-    };
+    let request = request.data(request_state);
     let request = loaders::register(request, &reads);
     let span = operation_span(&observed.operation, request.operation_name.as_deref());
     let response = crate::i18n::with_request_lang(

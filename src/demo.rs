@@ -538,7 +538,7 @@ async fn register(
 }
 
 async fn principal(ctx: &AppContext, token: &str) -> Result<Principal, DemoError> {
-    sessions::authenticate(ctx, token, now(ctx))
+    sessions::authenticate(ctx, &ctx.db, token, now(ctx))
         .await
         .step("open the session")?
         .map(|signed_in| signed_in.principal)

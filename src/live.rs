@@ -119,7 +119,7 @@ pub async fn upgrade(
                         .or(upgrade_token)
                         .ok_or_else(|| async_graphql::Error::new("sign in first"))?;
                     let now = app.clock.now();
-                    let principal = match sessions::authenticate(&app, &token, now).await {
+                    let principal = match sessions::authenticate(&app, &app.db, &token, now).await {
                         Ok(Some(signed_in)) => signed_in.principal,
                         Ok(None) => {
                             return Err(async_graphql::Error::new(

@@ -133,12 +133,13 @@ pub fn standing_site(
 /// sign in.
 pub async fn authenticate(
     ctx: &AppContext,
+    reads: &impl ConnectionTrait,
     token: &str,
     now: DateTime<Utc>,
 ) -> ServiceResult<Option<SignedIn>> {
     let found = with_account()
         .filter(entity::sessions::Column::TokenHash.eq(crypto::token_hash(token)))
-        .one(&ctx.db)
+        .one(reads)
         .await?;
     let Some((session, Some(account))) = found else {
         return Ok(None);
