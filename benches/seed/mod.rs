@@ -3,7 +3,9 @@
 //! other accounts. Shared by the benchmark and the statement-count test.
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, NotSet, Set,
+};
 
 /// How much to seed.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +69,8 @@ fn account(id: i64, nickname: &str) -> entity::accounts::ActiveModel {
         operation_protection: Set(false),
         cancelled_at: Set(None),
         secure_phone_release_at: Set(None),
+        // Kept by the database as members are inserted.
+        member_count: NotSet,
     }
 }
 

@@ -7,6 +7,7 @@ use sea_orm::entity::prelude::*;
 /// - Unique (account_number).
 /// - Unique (app_id).
 /// - Index (site, secure_phone).
+/// - Check (member_count >= 0).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "accounts")]
 pub struct Model {
@@ -35,6 +36,9 @@ pub struct Model {
     pub cancelled_at: Option<DateTimeUtc>,
     /// REC-06: when the secure phone is released unless the owner keeps it (indexed).
     pub secure_phone_release_at: Option<DateTimeUtc>,
+    /// Rows of `sub_users` of this account, kept by triggers on `sub_users` (never written
+    /// by the application).
+    pub member_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

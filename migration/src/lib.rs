@@ -14,6 +14,7 @@ mod m20261203_000006_recovery;
 mod m20261203_000007_notices;
 mod m20261203_000008_collaborator_sessions;
 mod m20261203_000009_session_activity;
+mod m20261204_000010_member_counts;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_notices::Migration),
             Box::new(m20261203_000008_collaborator_sessions::Migration),
             Box::new(m20261203_000009_session_activity::Migration),
+            Box::new(m20261204_000010_member_counts::Migration),
         ]
     }
 }

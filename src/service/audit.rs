@@ -157,7 +157,7 @@ where
         order: super::paging::Order::NewestFirst,
         after: before,
         limit,
-        with_total: true,
+        total: super::paging::Total::Counted,
     };
     super::paging::keyset_page(conn, query, keyset).await
 }

@@ -70,7 +70,7 @@ pub async fn sessions(
         order: Order::NewestFirst,
         after,
         limit,
-        with_total: true,
+        total: super::paging::Total::Counted,
     };
     keyset_page(conn, query, keyset).await
 }

@@ -547,6 +547,13 @@ pub struct MemberFilter {
     pub search: Option<String>,
 }
 
+impl MemberFilter {
+    /// Filters nothing out: the list is every member.
+    pub fn is_empty(&self) -> bool {
+        self.kind.is_none() && self.search.as_deref().is_none_or(|s| s.trim().is_empty())
+    }
+}
+
 fn escape_like(raw: &str) -> String {
     raw.chars()
         .flat_map(|c| match c {
@@ -556,15 +563,15 @@ fn escape_like(raw: &str) -> String {
         .collect()
 }
 
-/// SUB-01: the members in creation order, by keyset after `after`; `with_total` asks for
-/// the list's size too (skipped when the client does not read it).
+/// SUB-01: the members in creation order, by keyset after `after`; `total` says how the
+/// list's size is told (skipped when the client does not read it, known when unfiltered).
 pub async fn list(
     conn: &impl ConnectionTrait,
     account_id: i64,
     filter: &MemberFilter,
     after: Option<i64>,
     limit: u64,
-    with_total: bool,
+    total: super::paging::Total,
 ) -> ServiceResult<Page<Model>> {
     let mut condition = Condition::all().add(Column::AccountId.eq(account_id));
     if let Some(kind) = filter.kind {
@@ -588,7 +595,7 @@ pub async fn list(
         order: super::paging::Order::OldestFirst,
         after,
         limit,
-        with_total,
+        total,
     };
     super::paging::keyset_page_by_position::<_, super::rows::Positional<Model>>(conn, query, keyset)
         .await

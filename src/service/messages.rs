@@ -55,7 +55,7 @@ pub async fn list(
         order: paging::Order::NewestFirst,
         after: before,
         limit,
-        with_total: true,
+        total: super::paging::Total::Counted,
     };
     paging::keyset_page(conn, query, keyset).await
 }

@@ -18,15 +18,33 @@ pub enum Order {
     NewestFirst,
 }
 
+/// How a page tells the length of its whole list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// Not asked for: `Page::total` is 0.
+    Skipped,
+    /// Counted by a statement of its own.
+    Counted,
+    /// Known already (a counter the database keeps, e.g. `accounts.member_count`).
+    Known(u64),
+}
+
+impl Total {
+    /// `Counted` when the caller wants it, else `Skipped`.
+    pub fn counted_if(wanted: bool) -> Self {
+        if wanted { Self::Counted } else { Self::Skipped }
+    }
+}
+
 /// Which page of a list: by the `id` key in `order`, continuing past `after`, `limit` rows,
-/// and whether the whole list is counted too (it costs a statement).
+/// and how its whole list is counted.
 #[derive(Debug, Clone, Copy)]
 pub struct Keyset<C> {
     pub id: C,
     pub order: Order,
     pub after: Option<i64>,
     pub limit: u64,
-    pub with_total: bool,
+    pub total: Total,
 }
 
 /// A page of `query`, its rows read by sea-orm.
@@ -39,7 +57,7 @@ where
     E: EntityTrait,
     E::Model: Send + Sync,
 {
-    let total = total(conn, &query, keyset.with_total).await?;
+    let total = total(conn, &query, keyset.total).await?;
     let rows = ordered(query, keyset).all(conn).await?;
     Ok(page(rows, keyset.limit, total))
 }
@@ -56,7 +74,7 @@ where
     E::Model: Send + Sync,
     R: ReadRow + Into<E::Model>,
 {
-    let total = total(conn, &query, keyset.with_total).await?;
+    let total = total(conn, &query, keyset.total).await?;
     let rows = rows::all::<R>(conn, &ordered(query, keyset)).await?;
     let rows = rows.into_iter().map(Into::into).collect();
     Ok(page(rows, keyset.limit, total))
@@ -65,16 +83,16 @@ where
 async fn total<E>(
     conn: &impl ConnectionTrait,
     query: &Select<E>,
-    with_total: bool,
+    total: Total,
 ) -> ServiceResult<u64>
 where
     E: EntityTrait,
     E::Model: Send + Sync,
 {
-    Ok(if with_total {
-        query.clone().count(conn).await?
-    } else {
-        0
+    Ok(match total {
+        Total::Skipped => 0,
+        Total::Counted => query.clone().count(conn).await?,
+        Total::Known(total) => total,
     })
 }
 

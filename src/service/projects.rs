@@ -300,7 +300,7 @@ pub async fn list(
         order: super::paging::Order::OldestFirst,
         after,
         limit,
-        with_total,
+        total: super::paging::Total::counted_if(with_total),
     };
     super::paging::keyset_page_by_position::<_, super::rows::Positional<Model>>(conn, query, keyset)
         .await
@@ -326,7 +326,7 @@ pub async fn members_of(
         order: super::paging::Order::OldestFirst,
         after,
         limit,
-        with_total,
+        total: super::paging::Total::counted_if(with_total),
     };
     super::paging::keyset_page_by_position::<_, super::rows::Positional<su::Model>>(
         conn, query, keyset,

@@ -588,6 +588,71 @@ async fn member_limit_holds_under_parallel_creation(app: TestApp) {
     assert_eq!(error_code(&full), "MEMBER_LIMIT", "{full}");
 }
 
+/// Every account's `member_count` is the number of its rows in `sub_users`.
+async fn assert_member_counts_match(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let sql = "SELECT COUNT(*) AS n FROM accounts WHERE member_count <> \
+               (SELECT COUNT(*) FROM sub_users WHERE sub_users.account_id = accounts.id)";
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .expect("a row");
+    assert_eq!(
+        row.try_get::<i64>("", "n").unwrap(),
+        0,
+        "a member count is off"
+    );
+}
+
+/// The members page's total is the database's own counter (`accounts.member_count`): it
+/// follows creations and deletions that race each other, a collaborator's account going
+/// away (the cascade), and agrees with a filtered list, which is counted row by row.
+async fn the_members_total_follows_parallel_creation_and_deletion(app: TestApp) {
+    let (token, _) = root(&app, "counted@example.com").await;
+    let mut doomed = Vec::new();
+    for i in 0..4 {
+        doomed.push(sub_user(&app, &token, &format!("doomed-{i}")).await);
+    }
+    let creations = join_all((0..6).map(|i| {
+        let (app, token) = (&app, &token);
+        async move {
+            let input = json!({ "name": format!("racer-{i}"), "consoleLogin": false });
+            create_sub_user(app, token, input).await
+        }
+    }));
+    let deletions = join_all(
+        doomed
+            .iter()
+            .map(|id| delete_sub_user(&app, &token, json!({ "subUserId": id }))),
+    );
+    let (created, deleted) = futures::join!(creations, deletions);
+    for outcome in created.iter().chain(&deleted) {
+        assert_eq!(outcome["userErrors"], json!([]), "{outcome}");
+    }
+    let all = members(&app, &token, json!({ "first": 100 })).await;
+    assert_eq!(all["totalCount"], 6, "{all}");
+    assert_eq!(names(&all).len(), 6);
+    let counted = members(&app, &token, json!({ "first": 100, "kind": "SUB_USER" })).await;
+    assert_eq!(counted["totalCount"], 6, "{counted}");
+    assert_member_counts_match(&app).await;
+
+    // A collaborator counts; when its own account goes, the cascade takes its place too.
+    let (partner, partner_id) = root(&app, "counted-partner@example.com").await;
+    verify(&app, &partner, 22).await;
+    let collaborator = add_collaborator(&app, &token, &partner_id).await;
+    assert_eq!(collaborator["userErrors"], json!([]), "{collaborator}");
+    assert_eq!(members(&app, &token, json!({})).await["totalCount"], 7);
+    entity::accounts::Entity::delete_many()
+        .filter(entity::accounts::Column::AccountNumber.eq(&partner_id))
+        .exec(&app.db)
+        .await
+        .expect("the partner's account and its rows go");
+    assert_eq!(members(&app, &token, json!({})).await["totalCount"], 6);
+    assert_member_counts_match(&app).await;
+}
+
 // --- SUB-03: collaborators --------------------------------------------------------------
 
 async fn collaborators_are_verified_roots_of_the_same_site(app: TestApp) {
@@ -1449,6 +1514,7 @@ db_test!(
     three_kinds_of_member_are_created_and_listed_by_kind_and_search,
     search_matches_the_name_shown_for_every_kind,
     member_limit_holds_under_parallel_creation,
+    the_members_total_follows_parallel_creation_and_deletion,
     collaborators_are_verified_roots_of_the_same_site,
     sub_user_signs_in_with_the_root_account_id_and_sees_its_root,
     sub_user_lockout_is_counted_per_sub_user,

@@ -29,7 +29,7 @@ use crate::{
         },
         node::{NodeKind, encode},
     },
-    service::{self, audit, members::MemberFilter},
+    service::{self, audit, members::MemberFilter, paging::Total},
 };
 
 /// A root account. Built from the row field by field: the password hash never reaches it.
@@ -52,6 +52,8 @@ pub struct Account {
     contact_email: Option<String>,
     login_protection: bool,
     operation_protection: bool,
+    /// Its sub-users, as the database counts them (`accounts.member_count`).
+    member_count: u64,
 }
 
 impl TryFrom<entity::accounts::Model> for Account {
@@ -79,6 +81,9 @@ impl TryFrom<entity::accounts::Model> for Account {
             contact_email: m.contact_email,
             login_protection: m.login_protection,
             operation_protection: m.operation_protection,
+            member_count: u64::try_from(m.member_count).map_err(|_| UnknownStoredValue {
+                column: "accounts.member_count",
+            })?,
         })
     }
 }
@@ -300,13 +305,18 @@ impl Account {
             kind: kind.map(Into::into),
             search,
         };
+        let total = match wants_total(ctx) {
+            false => Total::Skipped,
+            true if filter.is_empty() => Total::Known(self.member_count),
+            true => Total::Counted,
+        };
         let page = service::members::list(
             context::reads(ctx),
             self.pk,
             &filter,
             request.after_key,
             request.limit,
-            wants_total(ctx),
+            total,
         )
         .await
         .map_err(top_level)?;
