@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::{
     db_test,
-    helpers::{Backend, TestApp},
+    helpers::{Backend, TestApp, run_with},
     seed::{Shape, seed},
 };
 
@@ -105,6 +105,54 @@ async fn queries_beyond_the_pools_size_all_finish(app: TestApp) {
         assert_eq!(account["subUsers"]["totalCount"], 3);
         assert!(account["cancellationReadiness"]["ready"].is_boolean());
     }
+}
+
+/// A client that hangs up while its query's `BEGIN` is on the wire (the request's future is
+/// dropped at that await) leaves no transaction open on the connection: the next statement
+/// on it (here an autocommitted write, on a read pool of one connection) is committed at
+/// once, not held in a transaction no one will end. sqlx 0.9.0 left it open (its
+/// transaction depth was raised only after the `BEGIN`'s answer, so nothing rolled it back).
+async fn a_query_dropped_during_its_begin_leaves_no_transaction_open(app: TestApp) {
+    let waker = futures::task::noop_waker();
+    for round in 0..20 {
+        let query = Reads::for_query(&app.reads, &app.db);
+        let mut read = Box::pin(setting_count(&query, "never-read"));
+        // One poll sends the `BEGIN` and waits for its answer; then the client is gone.
+        let polled = read
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(&waker));
+        drop(read);
+        drop(query);
+        if polled.is_ready() {
+            continue;
+        }
+        let key = format!("after-dropped-begin-{round}");
+        add_setting(&app.reads, &key).await;
+        assert_eq!(
+            setting_count(&app.db, &key).await,
+            1,
+            "round {round}: the write ran inside a transaction left open by a dropped BEGIN"
+        );
+    }
+}
+
+async fn dropped_begins_with_one_read_connection(backend: Backend) {
+    run_with(
+        backend,
+        |args| args.db_pool = 1,
+        a_query_dropped_during_its_begin_leaves_no_transaction_open,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_begin_leaves_no_transaction_open_sqlite() {
+    dropped_begins_with_one_read_connection(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_begin_leaves_no_transaction_open_postgres() {
+    dropped_begins_with_one_read_connection(Backend::Postgres).await;
 }
 
 db_test!(
