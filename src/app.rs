@@ -289,7 +289,7 @@ pub fn metrics_router(state: AppState) -> Router {
 
 /// `GET /metrics`: the Prometheus text exposition, its gauges read now.
 async fn metrics(State(state): State<AppState>) -> Response {
-    crate::meters::refresh_gauges(&state.app.db, state.db_pool).await;
+    crate::meters::refresh_gauges(&state.app.db, &state.app.reads, state.db_pool).await;
     (
         [(
             header::CONTENT_TYPE,

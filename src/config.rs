@@ -180,7 +180,8 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCOUNT_CENTER_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
-    /// Largest database connection pool.
+    /// Largest size of each of the two database pools: the shared one, and the one query
+    /// requests read through (`crate::reads`).
     #[arg(long, env = "ACCOUNT_CENTER_DB_POOL", default_value_t = 16)]
     pub db_pool: u32,
 

@@ -107,7 +107,7 @@ fn describe() {
     describe_histogram!(STATEMENT_DURATION, "Time of one SQL statement in seconds");
     describe_gauge!(POOL_SIZE, "Open database connections");
     describe_gauge!(POOL_IN_USE, "Database connections checked out");
-    describe_gauge!(POOL_MAX, "Largest database pool allowed");
+    describe_gauge!(POOL_MAX, "Largest size allowed of each database pool");
     describe_histogram!(
         POOL_WAIT,
         "Seconds a scrape-time probe waited to check out a connection"
@@ -314,23 +314,20 @@ pub fn scheduler_run(elapsed: Duration, report: Result<&crate::service::schedule
     }
 }
 
-/// The gauges read at scrape time: the pool, and the outbox (two counts).
-pub async fn refresh_gauges(db: &DatabaseConnection, max_connections: u32) {
-    let (size, idle) = match db.get_database_backend() {
-        DbBackend::Sqlite => {
-            let pool = db.get_sqlite_connection_pool();
-            (pool.size(), pool.num_idle())
-        }
-        DbBackend::Postgres => {
-            let pool = db.get_postgres_connection_pool();
-            (pool.size(), pool.num_idle())
-        }
-        _ => (0, 0),
-    };
-    gauge!(POOL_SIZE).set(f64::from(size));
-    #[allow(clippy::cast_precision_loss)]
-    gauge!(POOL_IN_USE).set(f64::from(size).max(idle as f64) - idle as f64);
-    gauge!(POOL_MAX).set(f64::from(max_connections));
+/// The gauges read at scrape time: both pools (labelled `pool="shared"` and
+/// `pool="reads"`, the one query requests read through), and the outbox (two counts).
+pub async fn refresh_gauges(
+    db: &DatabaseConnection,
+    reads: &DatabaseConnection,
+    max_connections: u32,
+) {
+    for (pool, conn) in [("shared", db), ("reads", reads)] {
+        let (size, idle) = pool_state(conn);
+        gauge!(POOL_SIZE, "pool" => pool).set(f64::from(size));
+        #[allow(clippy::cast_precision_loss)]
+        gauge!(POOL_IN_USE, "pool" => pool).set(f64::from(size).max(idle as f64) - idle as f64);
+        gauge!(POOL_MAX, "pool" => pool).set(f64::from(max_connections));
+    }
     let started = std::time::Instant::now();
     let acquired = match db.get_database_backend() {
         DbBackend::Sqlite => db.get_sqlite_connection_pool().acquire().await.is_ok(),
@@ -349,6 +346,21 @@ pub async fn refresh_gauges(db: &DatabaseConnection, max_connections: u32) {
             }
         }
         Err(err) => tracing::warn!(error = %err, "could not count the outbox"),
+    }
+}
+
+/// A pool's open connections and how many of them are idle.
+fn pool_state(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
     }
 }
 

@@ -12,8 +12,9 @@ use crate::{
 /// The benchmark's query (`../shared/bench/queries/console-account-center.graphql`).
 const CONSOLE_PAGE: &str = include_str!("console_page.graphql");
 
-/// At most this many statements per console page (issue: "at most 10").
-const STATEMENT_BUDGET: u64 = 10;
+/// At most this many statements per console page (the issue asked at most 10; the
+/// members' total is stored with the account since, so the page takes 9).
+const STATEMENT_BUDGET: u64 = 9;
 
 async fn load_page(app: &TestApp, seeded: &Seeded) -> (Value, u64) {
     // The first request of a minute notes the session's use (LOG-10): one write per

@@ -159,7 +159,20 @@ async fn the_numbers_move_with_the_requests(app: TestApp) {
             "{name} missing: {after}"
         );
     }
-    assert!(sample(&after, "db_pool_connections") >= 1.0, "{after}");
+    // Both pools: the shared one, and the one query requests read through.
+    assert!(
+        sample(&after, r#"db_pool_connections{pool="shared"}"#) >= 1.0,
+        "{after}"
+    );
+    assert!(
+        sample(&after, r#"db_pool_connections{pool="reads"}"#) >= 1.0,
+        "{after}"
+    );
+    assert_eq!(
+        sample(&after, r#"db_pool_connections_max{pool="reads"}"#),
+        sample(&after, r#"db_pool_connections_max{pool="shared"}"#),
+        "{after}"
+    );
     assert!(
         after.contains("# TYPE graphql_request_duration_seconds histogram"),
         "{after}"
