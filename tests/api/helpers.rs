@@ -446,6 +446,34 @@ macro_rules! db_test {
     )*};
 }
 
+/// Like `db_test!`, with the server's settings adjusted first:
+/// `db_test_with!(name, |args| …)` for `async fn name(app: TestApp)`.
+#[macro_export]
+macro_rules! db_test_with {
+    ($name:ident, $configure:expr $(,)?) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::helpers::run_with(
+                    $crate::helpers::Backend::Sqlite,
+                    $configure,
+                    super::$name,
+                )
+                .await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::helpers::run_with(
+                    $crate::helpers::Backend::Postgres,
+                    $configure,
+                    super::$name,
+                )
+                .await;
+            }
+        }
+    };
+}
+
 #[test]
 fn database_names_are_replaced_in_urls() {
     assert_eq!(

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::{
-    db_test,
-    helpers::{Backend, PASSWORD, TestApp, run_with},
+    db_test, db_test_with,
+    helpers::{PASSWORD, TestApp},
 };
 
 const MESSAGES: &str = "{ viewer { unreadMessageCount messages(first: 50) {
@@ -159,24 +159,12 @@ async fn late_bills_hold_a_cancellation_until_they_clear(app: TestApp) {
     assert_eq!(viewer["data"]["viewer"], Value::Null, "{viewer}");
 }
 
-/// Clients are told apart by the forwarded address the test proxy (localhost) passes on.
-async fn behind_the_test_proxy(backend: Backend) {
-    run_with(
-        backend,
-        |args| args.trusted_proxies = vec!["127.0.0.0/8".into()],
-        a_new_network_and_a_quiet_month_are_told_not_blocked,
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_network_and_a_quiet_month_are_told_not_blocked_sqlite() {
-    behind_the_test_proxy(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_network_and_a_quiet_month_are_told_not_blocked_postgres() {
-    behind_the_test_proxy(Backend::Postgres).await;
-}
+// Clients are told apart by the forwarded address the test proxy (localhost) passes on.
+db_test_with!(
+    a_new_network_and_a_quiet_month_are_told_not_blocked,
+    |args| {
+        args.trusted_proxies = vec!["127.0.0.0/8".into()];
+    }
+);
 
 db_test!(late_bills_hold_a_cancellation_until_they_clear);

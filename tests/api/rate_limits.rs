@@ -5,7 +5,7 @@ use futures::future::join_all;
 use serde_json::json;
 
 use crate::{
-    db_test,
+    db_test, db_test_with,
     helpers::{Backend, TestApp, error_code, run_with},
 };
 
@@ -62,27 +62,14 @@ async fn one_client_cannot_spray_sign_ins_over_many_accounts(app: TestApp) {
     assert_eq!(error_code(&again["data"]["signIn"]), "INVALID_CREDENTIALS");
 }
 
-/// 125 sign-ins at once, each counted per attempted e-mail (LOG-07) and per client: served
-/// by the default pool (16 connections), as a deployment would serve such a burst.
-async fn with_the_default_pool(backend: Backend) {
-    let default_pool = account_center::config::ServeArgs::for_database(String::new()).db_pool;
-    run_with(
-        backend,
-        |args| args.db_pool = default_pool,
-        one_client_cannot_spray_sign_ins_over_many_accounts,
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_client_cannot_spray_sign_ins_over_many_accounts_sqlite() {
-    with_the_default_pool(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_client_cannot_spray_sign_ins_over_many_accounts_postgres() {
-    with_the_default_pool(Backend::Postgres).await;
-}
+// 125 sign-ins at once, each counted per attempted e-mail (LOG-07) and per client: served
+// by the default pool (16 connections), as a deployment would serve such a burst.
+db_test_with!(
+    one_client_cannot_spray_sign_ins_over_many_accounts,
+    |args| {
+        args.db_pool = account_center::config::ServeArgs::for_database(String::new()).db_pool;
+    }
+);
 
 /// `codes_per_client`: 30 codes per client address an hour, whatever the targets.
 fn codes_per_client() -> usize {

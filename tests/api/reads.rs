@@ -6,8 +6,8 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
 use crate::{
-    db_test,
-    helpers::{Backend, TestApp, run_with},
+    db_test, db_test_with,
+    helpers::{Backend, TestApp},
     seed::{Shape, seed},
 };
 
@@ -136,24 +136,11 @@ async fn a_query_dropped_during_its_begin_leaves_no_transaction_open(app: TestAp
     }
 }
 
-async fn dropped_begins_with_one_read_connection(backend: Backend) {
-    run_with(
-        backend,
-        |args| args.db_pool = 1,
-        a_query_dropped_during_its_begin_leaves_no_transaction_open,
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dropped_begin_leaves_no_transaction_open_sqlite() {
-    dropped_begins_with_one_read_connection(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dropped_begin_leaves_no_transaction_open_postgres() {
-    dropped_begins_with_one_read_connection(Backend::Postgres).await;
-}
+// A read pool of one connection: the next statement is on the connection the BEGIN was.
+db_test_with!(
+    a_query_dropped_during_its_begin_leaves_no_transaction_open,
+    |args| args.db_pool = 1
+);
 
 db_test!(
     a_query_reads_in_one_transaction_and_its_writes_are_kept,
